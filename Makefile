@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test demo bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Build the demo dataset group and its trained model if they are missing.
+demo: $(VENV)/.installed
+	$(PY) -m scoring.demo
+
+## Start the console on the local demo campaign (no AWS account needed).
+run: demo
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+## Install the dev requirements and run every test, browser tests included.
+test: $(VENV)/.dev-installed demo
+	$(PY) -m pytest
+
+## Print speed figures and ratios (not a test).
+bench: $(VENV)/.dev-installed demo
+	$(PY) bench/scoring.py
+	$(PY) bench/first_table.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts
