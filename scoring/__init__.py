@@ -1,0 +1,32 @@
+"""The console's domain core: local Personalize clients, scoring, data and AWS helpers.
+
+`scoring.client(...)` mirrors `boto3.client(...)`: the UI talks to one interface whatever the
+source. This package never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, overload
+
+from scoring.control_client import LocalControlClient
+from scoring.local_group import open_group
+from scoring.runtime_client import LocalRuntimeClient
+
+__all__ = ["LocalControlClient", "LocalRuntimeClient", "client"]
+
+
+@overload
+def client(service: Literal["personalize-runtime"], data_dir: Path | str | None = None) -> LocalRuntimeClient: ...
+@overload
+def client(service: Literal["personalize"], data_dir: Path | str | None = None) -> LocalControlClient: ...
+
+
+def client(service: str, data_dir: Path | str | None = None) -> LocalRuntimeClient | LocalControlClient:
+    """A local client for `service` on the dataset group in `data_dir` (None: the demo group)."""
+    group = open_group(Path(data_dir) if data_dir is not None else None)
+    if service == "personalize-runtime":
+        return LocalRuntimeClient(group)
+    if service == "personalize":
+        return LocalControlClient(group)
+    raise ValueError(f"Unknown service {service!r}: use 'personalize-runtime' or 'personalize'.")

@@ -1,0 +1,32 @@
+"""ARNs of local resources, shaped like real ones so every ARN rule applies to both sources."""
+
+from __future__ import annotations
+
+import re
+
+LOCAL_PREFIX = "arn:aws:personalize:local:000000000000"
+
+#: The pattern botocore's service model gives for ARNs (PERSONALIZE.md).
+ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")
+MAX_ARN = 256
+
+
+def local_arn(kind: str, *names: str) -> str:
+    """e.g. local_arn("campaign", "demo-user-personalization")."""
+    return f"{LOCAL_PREFIX}:{kind}/" + "/".join(names)
+
+
+def resource_kind(arn: str) -> str | None:
+    """'campaign', 'filter', 'solution', ... or None for a malformed ARN."""
+    if not ARN_PATTERN.fullmatch(arn):
+        return None
+    resource = arn.split(":", 5)[-1]
+    return resource.split("/", 1)[0]
+
+
+def resource_name(arn: str) -> str:
+    return arn.split(":", 5)[-1].split("/", 1)[-1]
+
+
+def is_valid(arn: str) -> bool:
+    return len(arn) <= MAX_ARN and ARN_PATTERN.fullmatch(arn) is not None

@@ -1,0 +1,94 @@
+"""Campaign listing and details for the picker and the Campaign page, on any control client."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scoring import recipes
+
+
+@dataclass(frozen=True)
+class CampaignDetails:
+    """What the Campaign page shows: DescribeCampaign joined with its solution version and recipe."""
+
+    name: str
+    arn: str
+    status: str
+    recipe_arn: str
+    solution_version_arn: str
+    dataset_group_arn: str | None
+    config: dict[str, Any]
+    min_tps: int | None
+    created: datetime | None
+    updated: datetime | None
+    failure_reason: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def recipe(self) -> str:
+        return recipes.recipe_name(self.recipe_arn)
+
+    @property
+    def kind(self) -> str:
+        return recipes.recipe_type(self.recipe_arn)
+
+    @property
+    def has_scores(self) -> bool:
+        return recipes.has_scores(self.recipe_arn)
+
+    @property
+    def form(self) -> recipes.FormSpec:
+        return recipes.form_for(self.kind)
+
+
+def list_campaigns(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
+    """Every campaign summary, following nextToken through all pages of ListCampaigns."""
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"maxResults": 100}
+    for _ in range(max_pages):
+        page = control.list_campaigns(**params)
+        out += page.get("campaigns", [])
+        token = page.get("nextToken")
+        if not token:
+            break
+        params["nextToken"] = token
+    return sorted(out, key=lambda c: c["name"])
+
+
+def describe(control: Any, campaign_arn: str) -> CampaignDetails:
+    """DescribeCampaign, then DescribeSolutionVersion for the recipe and dataset group."""
+    campaign = control.describe_campaign(campaignArn=campaign_arn)["campaign"]
+    version_arn = campaign.get("solutionVersionArn", "")
+    version = control.describe_solution_version(solutionVersionArn=version_arn)["solutionVersion"]
+    return CampaignDetails(
+        name=campaign["name"], arn=campaign["campaignArn"], status=campaign.get("status", ""),
+        recipe_arn=version.get("recipeArn", ""), solution_version_arn=version_arn,
+        dataset_group_arn=version.get("datasetGroupArn"), config=dict(campaign.get("campaignConfig") or {}),
+        min_tps=campaign.get("minProvisionedTPS"), created=campaign.get("creationDateTime"),
+        updated=campaign.get("lastUpdatedDateTime"), failure_reason=campaign.get("failureReason"),
+        raw={"campaign": campaign, "solutionVersion": version},
+    )
+
+
+def solution_metrics(control: Any, solution_version_arn: str) -> dict[str, float]:
+    """GetSolutionMetrics' `metrics` map, as the service returns it."""
+    return dict(control.get_solution_metrics(solutionVersionArn=solution_version_arn).get("metrics", {}))
+
+
+def context_keys(control: Any, dataset_group_arn: str | None) -> list[str]:
+    """Context keys a request may use: the Interactions schema fields that are not reserved."""
+    if not dataset_group_arn:
+        return []
+
+    reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION",
+                "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"}
+    datasets = control.list_datasets(datasetGroupArn=dataset_group_arn).get("datasets", [])
+    interactions = next((d for d in datasets if d.get("datasetType", "").upper() == "INTERACTIONS"), None)
+    if interactions is None:
+        return []
+    dataset = control.describe_dataset(datasetArn=interactions["datasetArn"])["dataset"]
+    schema = json.loads(control.describe_schema(schemaArn=dataset["schemaArn"])["schema"]["schema"])
+    return [f["name"] for f in schema.get("fields", []) if f["name"] not in reserved]

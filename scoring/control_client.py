@@ -1,0 +1,253 @@
+"""A local `personalize` (control plane) client: the read-only calls a console makes.
+
+Same method names, keyword arguments, response shapes (checked against botocore's model by the
+contract tests) and errors as boto3's client, answered from the dataset group's campaigns.json,
+model.npz and CSV headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from scoring import arns, errors, recipes, validation
+from scoring.local_group import Campaign, LocalGroup
+from scoring.runtime_client import _response_metadata
+
+SERVICE = "personalize"
+ACTIVE = "ACTIVE"
+_PAGE = 100
+
+_LONG_FIELDS = {"TIMESTAMP", "CREATION_TIMESTAMP", "YEAR", "EVENT_VALUE"}
+
+
+def _avro_type(column: str) -> dict[str, Any]:
+    """The Avro field type Personalize schemas use for a CSV column of this name."""
+    if column in {"USER_ID", "ITEM_ID", "EVENT_TYPE"}:
+        return {"type": "string"}
+    if column in _LONG_FIELDS:
+        return {"type": "long"}
+    return {"type": ["null", "string"], "categorical": True}
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+class LocalControlClient:
+    """Drop-in for the read side of `boto3.client("personalize")` on a local dataset group."""
+
+    def __init__(self, group: LocalGroup) -> None:
+        self.group = group
+        self.exceptions = errors.service_exceptions(SERVICE)
+
+    # -- listing with boto3-style pages ----------------------------------------------------
+    def _page(self, op: str, key: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        size = int(params.get("maxResults") or _PAGE)
+        offset = 0
+        if params.get("nextToken"):
+            try:
+                offset = int(json.loads(base64.urlsafe_b64decode(params["nextToken"]))["offset"])
+            except (ValueError, KeyError, TypeError):
+                raise self._error("InvalidNextTokenException", "The nextToken is not valid.", op) from None
+        if size > _PAGE:
+            raise self._error(errors.INVALID_INPUT, f"Value '{size}' at 'maxResults' failed to satisfy "
+                              f"constraint: Member must have value less than or equal to {_PAGE}", op)
+        out: dict[str, Any] = {key: rows[offset:offset + size], "ResponseMetadata": _response_metadata()}
+        if offset + size < len(rows):
+            out["nextToken"] = _token(offset + size)
+        return out
+
+    def can_paginate(self, operation_name: str) -> bool:
+        return operation_name in {"list_campaigns", "list_solutions", "list_dataset_groups",
+                                  "list_filters", "list_datasets", "list_recipes"}
+
+    def get_paginator(self, operation_name: str) -> _Paginator:
+        if not self.can_paginate(operation_name):
+            raise ValueError(f"Operation cannot be paginated: {operation_name}")
+        return _Paginator(getattr(self, operation_name))
+
+    # -- dataset groups, solutions, campaigns ---------------------------------------------
+    def list_dataset_groups(self, **params: Any) -> dict[str, Any]:
+        self._check("ListDatasetGroups", params)
+        g = self.group
+        row = {"name": g.name, "datasetGroupArn": g.arn, "status": ACTIVE,
+               "creationDateTime": g.created, "lastUpdatedDateTime": g.created}
+        return self._page("ListDatasetGroups", "datasetGroups", [row], params)
+
+    def describe_dataset_group(self, **params: Any) -> dict[str, Any]:
+        self._check("DescribeDatasetGroup", params)
+        g = self.group
+        if params["datasetGroupArn"] != g.arn:
+            raise self._missing("Dataset group", params["datasetGroupArn"], "DescribeDatasetGroup")
+        return {"datasetGroup": {"name": g.name, "datasetGroupArn": g.arn, "status": ACTIVE,
+                                 "creationDateTime": g.created, "lastUpdatedDateTime": g.created},
+                "ResponseMetadata": _response_metadata()}
+
+    def list_solutions(self, **params: Any) -> dict[str, Any]:
+        self._check("ListSolutions", params)
+        group_arn = params.get("datasetGroupArn")
+        rows = [] if group_arn not in (None, self.group.arn) else [
+            {"name": s["name"], "solutionArn": arns.local_arn("solution", s["name"]), "status": ACTIVE,
+             "recipeArn": recipes.recipe_arn(s["recipe"]), "creationDateTime": self.group.created,
+             "lastUpdatedDateTime": self.group.created}
+            for s in self.group.solutions()]
+        return self._page("ListSolutions", "solutions", rows, params)
+
+    def list_campaigns(self, **params: Any) -> dict[str, Any]:
+        self._check("ListCampaigns", params)
+        wanted = params.get("solutionArn")
+        rows = [self._summary(c) for c in self.group.campaigns if wanted in (None, c.solution_arn)]
+        return self._page("ListCampaigns", "campaigns", rows, params)
+
+    def describe_campaign(self, **params: Any) -> dict[str, Any]:
+        self._check("DescribeCampaign", params)
+        c = self._campaign(params["campaignArn"], "DescribeCampaign")
+        body = self._summary(c) | {
+            "solutionVersionArn": c.solution_version_arn,
+            "minProvisionedTPS": c.min_tps,
+            "campaignConfig": c.config,
+        }
+        return {"campaign": body, "ResponseMetadata": _response_metadata()}
+
+    def describe_solution_version(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeSolutionVersion"
+        self._check(op, params)
+        arn = params["solutionVersionArn"]
+        c = next((c for c in self.group.campaigns if c.solution_version_arn == arn), None)
+        if c is None:
+            raise self._missing("Solution version", arn, op)
+        meta = self.group.model.meta
+        version = {"name": c.solution, "solutionVersionArn": arn, "solutionArn": c.solution_arn,
+                   "recipeArn": c.recipe_arn, "datasetGroupArn": self.group.arn,
+                   "performHPO": False, "performAutoML": False, "trainingMode": "FULL",
+                   "trainingType": "MANUAL", "status": ACTIVE,
+                   "trainingHours": round(float(meta.get("training_seconds", 0.0)) / 3600, 6),
+                   "creationDateTime": self.group.created, "lastUpdatedDateTime": self.group.created}
+        return {"solutionVersion": version, "ResponseMetadata": _response_metadata()}
+
+    def describe_recipe(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeRecipe"
+        self._check(op, params)
+        arn = params["recipeArn"]
+        name = recipes.recipe_name(arn)
+        if arn != recipes.recipe_arn(name) or name not in recipes._BY_NAME:
+            raise self._missing("Recipe", arn, op)
+        kind = recipes.recipe_type(name)
+        recipe = {"name": name, "recipeArn": arn, "algorithmArn": f"arn:aws:personalize:::algorithm/{name}",
+                  "status": ACTIVE, "recipeType": kind if kind != recipes.POPULAR_ITEMS else recipes.USER_PERSONALIZATION,
+                  "description": f"Local emulation of {name}: a numpy softmax model over the item catalogue.",
+                  "creationDateTime": self.group.created, "lastUpdatedDateTime": self.group.created}
+        return {"recipe": recipe, "ResponseMetadata": _response_metadata()}
+
+    def get_solution_metrics(self, **params: Any) -> dict[str, Any]:
+        op = "GetSolutionMetrics"
+        self._check(op, params)
+        self.describe_solution_version(solutionVersionArn=params["solutionVersionArn"])
+        metrics = {k: float(v) for k, v in self.group.model.meta.get("metrics", {}).items()}
+        return {"solutionVersionArn": params["solutionVersionArn"], "metrics": metrics,
+                "ResponseMetadata": _response_metadata()}
+
+    # -- filters (none yet in a demo group) ------------------------------------------------
+    def list_filters(self, **params: Any) -> dict[str, Any]:
+        self._check("ListFilters", params)
+        return self._page("ListFilters", "Filters", [], params)
+
+    def describe_filter(self, **params: Any) -> dict[str, Any]:
+        self._check("DescribeFilter", params)
+        raise self._missing("Filter", params["filterArn"], "DescribeFilter")
+
+    # -- datasets and schemas --------------------------------------------------------------
+    def _dataset_arn(self, kind: str) -> str:
+        return arns.local_arn("dataset", self.group.name, kind.upper())
+
+    def _schema_arn(self, kind: str) -> str:
+        return arns.local_arn("schema", f"{self.group.name}-{kind.lower()}")
+
+    def _dataset_kinds(self) -> list[str]:
+        files = {"Interactions": "interactions.csv", "Items": "items.csv", "Users": "users.csv"}
+        return [k for k, f in files.items() if (self.group.path / f).exists()]
+
+    def list_datasets(self, **params: Any) -> dict[str, Any]:
+        self._check("ListDatasets", params)
+        rows = [{"name": f"{self.group.name}-{k.lower()}", "datasetArn": self._dataset_arn(k),
+                 "datasetType": k, "status": ACTIVE, "creationDateTime": self.group.created,
+                 "lastUpdatedDateTime": self.group.created} for k in self._dataset_kinds()]
+        return self._page("ListDatasets", "datasets", rows, params)
+
+    def describe_dataset(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeDataset"
+        self._check(op, params)
+        kind = next((k for k in self._dataset_kinds() if self._dataset_arn(k) == params["datasetArn"]), None)
+        if kind is None:
+            raise self._missing("Dataset", params["datasetArn"], op)
+        return {"dataset": {"name": f"{self.group.name}-{kind.lower()}", "datasetArn": params["datasetArn"],
+                            "datasetGroupArn": self.group.arn, "datasetType": kind,
+                            "schemaArn": self._schema_arn(kind), "status": ACTIVE,
+                            "creationDateTime": self.group.created, "lastUpdatedDateTime": self.group.created},
+                "ResponseMetadata": _response_metadata()}
+
+    def describe_schema(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeSchema"
+        self._check(op, params)
+        kind = next((k for k in self._dataset_kinds() if self._schema_arn(k) == params["schemaArn"]), None)
+        if kind is None:
+            raise self._missing("Schema", params["schemaArn"], op)
+        avro = {"type": "record", "name": kind, "namespace": "com.amazonaws.personalize.schema",
+                "fields": self._fields(kind), "version": "1.0"}
+        return {"schema": {"name": f"{self.group.name}-{kind.lower()}", "schemaArn": params["schemaArn"],
+                           "schema": json.dumps(avro), "creationDateTime": self.group.created,
+                           "lastUpdatedDateTime": self.group.created},
+                "ResponseMetadata": _response_metadata()}
+
+    def _fields(self, kind: str) -> list[dict[str, Any]]:
+        import pandas as pd
+
+        header = pd.read_csv(self.group.path / f"{kind.lower()}.csv", nrows=0).columns
+        return [{"name": column, **_avro_type(column)} for column in header]
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _check(self, op: str, params: dict[str, Any]) -> None:
+        validation.check_boto3_params(SERVICE, op, params)
+        for key, value in params.items():
+            if key.endswith("Arn") and isinstance(value, str) and not arns.is_valid(value):
+                raise self._error(errors.INVALID_INPUT, f"Value '{value[:80]}' at '{key}' failed to satisfy "
+                                  "constraint: Member must satisfy regular expression pattern: "
+                                  "arn:([a-z\\d-]+):personalize:.*:.*:.+", op)
+
+    def _error(self, code: str, message: str, op: str) -> Exception:
+        return errors.client_error(SERVICE, code, message, op)
+
+    def _missing(self, what: str, arn: str, op: str) -> Exception:
+        return self._error(errors.NOT_FOUND, f"{what} {arn} does not exist.", op)
+
+    def _campaign(self, arn: str, op: str) -> Campaign:
+        c = self.group.campaign(arn)
+        if c is None:
+            raise self._missing("Campaign", arn, op)
+        return c
+
+    def _summary(self, c: Campaign) -> dict[str, Any]:
+        return {"name": c.name, "campaignArn": c.arn, "status": ACTIVE,
+                "creationDateTime": c.created, "lastUpdatedDateTime": c.created}
+
+
+class _Paginator:
+    """Just enough of botocore's Paginator: iterate pages by following nextToken."""
+
+    def __init__(self, method: Callable[..., dict[str, Any]]) -> None:
+        self._method = method
+
+    def paginate(self, **params: Any) -> Iterator[dict[str, Any]]:
+        config = params.pop("PaginationConfig", {}) or {}
+        if config.get("PageSize"):
+            params["maxResults"] = config["PageSize"]
+        while True:
+            page = self._method(**params)
+            yield page
+            token = page.get("nextToken")
+            if not token:
+                return
+            params["nextToken"] = token

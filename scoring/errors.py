@@ -1,0 +1,105 @@
+"""Errors the way boto3 raises them, and plain-language explanations of any AWS failure.
+
+The local clients raise the very exception classes a boto3 client raises (built from
+botocore's service model), so code written against `client.exceptions.InvalidInputException`
+works unchanged on both sources. `explain` turns any exception a call can raise into one
+message that names the problem and what to do; pages show that, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import botocore.exceptions as bex
+import botocore.session
+from botocore.errorfactory import BaseClientExceptions, ClientExceptionsFactory
+
+INVALID_INPUT = "InvalidInputException"
+NOT_FOUND = "ResourceNotFoundException"
+
+_STATUS = {INVALID_INPUT: 400, NOT_FOUND: 404, "InvalidNextTokenException": 400,
+           "LimitExceededException": 400, "ResourceInUseException": 400,
+           "ResourceAlreadyExistsException": 400}
+
+
+@cache
+def service_exceptions(service: str) -> BaseClientExceptions:
+    """The `client.exceptions` object of a boto3 client for `service`, without a client."""
+    model = botocore.session.get_session().get_service_model(service)
+    return ClientExceptionsFactory().create_client_exceptions(model)
+
+
+def client_error(service: str, code: str, message: str, operation: str) -> bex.ClientError:
+    """A ClientError shaped exactly as botocore parses an AWS error response."""
+    response = {
+        "Error": {"Code": code, "Message": message},
+        "message": message,
+        "ResponseMetadata": {"HTTPStatusCode": _STATUS.get(code, 400), "HTTPHeaders": {}},
+    }
+    cls = service_exceptions(service).from_code(code)
+    return cls(response, operation)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong (code + message from the service) and what the user can do about it."""
+
+    code: str
+    message: str
+    action: str
+
+    def text(self) -> str:
+        return f"**{self.code}**: {self.message}\n\n{self.action}"
+
+
+_ACTIONS: dict[str, str] = {
+    INVALID_INPUT: "Check the request fields: the service rejected one of them as shown.",
+    NOT_FOUND: "Check the ARN and the region: the resource does not exist there, or is not ACTIVE yet.",
+    "AccessDeniedException": "Grant this identity the IAM action named in the message "
+    "(see README, 'Using it with AWS'), or pick another profile.",
+    "UnrecognizedClientException": "The access key is not valid: refresh or re-enter the credentials of this profile.",
+    "InvalidSignatureException": "The secret key does not match: fix the credentials of this profile.",
+    "ExpiredTokenException": "The session token has expired: log in again (e.g. `aws sso login`).",
+    "ExpiredToken": "The session token has expired: log in again (e.g. `aws sso login`).",
+    "ThrottlingException": "Too many requests: wait a few seconds and try again, or raise the campaign's TPS limit.",
+    "TooManyRequestsException": "Too many requests: wait a few seconds and try again.",
+    "LimitExceededException": "A service quota was reached: wait and retry, or ask for a quota increase.",
+    "InvalidNextTokenException": "The list changed while it was paged: reload the campaign list.",
+}
+
+
+def explain(exc: BaseException) -> Problem:
+    """One clear message for anything a Personalize call can raise."""
+    if isinstance(exc, bex.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code") or "ClientError")
+        message = str(err.get("Message") or exc.response.get("message") or exc)
+        default = "The service refused the request: check the message above."
+        return Problem(code, message, _ACTIONS.get(code, default))
+    if isinstance(exc, bex.NoCredentialsError):
+        return Problem("NoCredentials", "No AWS credentials were found for this profile.",
+                       "Configure credentials (`aws configure`, `aws sso login`, or environment "
+                       "variables), or switch the source to Local.")
+    if isinstance(exc, bex.ProfileNotFound):
+        return Problem("ProfileNotFound", str(exc), "Pick a profile that exists in ~/.aws/config.")
+    if isinstance(exc, (bex.SSOTokenLoadError, bex.UnauthorizedSSOTokenError, bex.TokenRetrievalError)):
+        return Problem("SSOTokenExpired", "The SSO session has expired or is missing.",
+                       "Run `aws sso login --profile <profile>` and try again.")
+    if isinstance(exc, (bex.ConnectTimeoutError, bex.ReadTimeoutError)):
+        return Problem("Timeout", f"The endpoint did not answer in time ({exc}).",
+                       "Check the endpoint URL, the region and your network, then try again.")
+    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectionClosedError)):
+        return Problem("EndpointUnreachable", f"The endpoint is unreachable ({exc}).",
+                       "Check the endpoint URL and region, and that the endpoint is running.")
+    if isinstance(exc, bex.ParamValidationError):
+        return Problem("ParamValidation", str(exc).replace("\n", " "),
+                       "Fix the request fields named above.")
+    if isinstance(exc, bex.NoRegionError):
+        return Problem("NoRegion", "No AWS region is set.", "Choose a region in the sidebar.")
+    if isinstance(exc, bex.BotoCoreError):
+        return Problem(type(exc).__name__, str(exc), "Check the AWS settings in the sidebar and try again.")
+    if isinstance(exc, (FileNotFoundError, ValueError)):
+        return Problem(type(exc).__name__, str(exc), "Check the input and the local data, then try again.")
+    return Problem(type(exc).__name__, str(exc) or repr(exc),
+                   "This is unexpected: please report it with the request shown below.")

@@ -1,0 +1,155 @@
+"""A local `personalize-runtime` client: boto3's methods, arguments, responses and errors.
+
+Answers GetRecommendations and GetPersonalizedRanking from the dataset group's SoftmaxModel.
+Scores are Personalize's: softmax over the catalogue for recommendations, softmax over the
+input list for ranking, so rank_score(i) = rec_score(i) / sum of rec_score over the list.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from scoring import errors, recipes, validation
+from scoring.local_group import Campaign, LocalGroup
+from scoring.softmax import softmax, top_k_scores
+
+SERVICE = "personalize-runtime"
+DEFAULT_RESULTS = 25
+POPULAR_REASON = "Popular item"
+
+
+def _response_metadata() -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    return {"RequestId": request_id, "HTTPStatusCode": 200,
+            "HTTPHeaders": {"x-amzn-requestid": request_id}, "RetryAttempts": 0}
+
+
+def _recommendation_id() -> str:
+    return f"RID-{uuid.uuid4()}"
+
+
+class LocalRuntimeClient:
+    """Drop-in for `boto3.client("personalize-runtime")` on a local dataset group."""
+
+    def __init__(self, group: LocalGroup) -> None:
+        self.group = group
+        self.exceptions = errors.service_exceptions(SERVICE)
+
+    # -- boto3 API -----------------------------------------------------------------------
+    def get_recommendations(self, **params: Any) -> dict[str, Any]:
+        op = "GetRecommendations"
+        validation.check_boto3_params(SERVICE, op, params)
+        self._invalid_if(validation.recommendations_problem(params), op)
+        if params.get("recommenderArn"):
+            raise self._error(errors.NOT_FOUND, f"Recommender {params['recommenderArn']} not found.", op)
+        campaign = self._campaign(params["campaignArn"], op)
+        if campaign.kind == recipes.PERSONALIZED_RANKING:
+            raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
+                              "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
+        if campaign.kind != recipes.USER_PERSONALIZATION:
+            raise self._error(errors.INVALID_INPUT, f"Recipe {campaign.recipe} is not served by the "
+                              "local model yet.", op)
+        user_id = params.get("userId")
+        if not user_id:
+            raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
+                              "user-personalization recipe.", op)
+        self._check_filters(params, op)
+        self._check_metadata(campaign, params, op)
+
+        model = self.group.model
+        vector = model.user_vector(user_id, params.get("context"))
+        rows, scores = top_k_scores(model.logits(vector), int(params.get("numResults", DEFAULT_RESULTS)))
+        reason = None if model.knows_user(user_id) else [POPULAR_REASON]
+        items = self._predicted(rows, scores, params.get("metadataColumns"), reason)
+        return {"itemList": items, "recommendationId": _recommendation_id(),
+                "ResponseMetadata": _response_metadata()}
+
+    def get_personalized_ranking(self, **params: Any) -> dict[str, Any]:
+        op = "GetPersonalizedRanking"
+        validation.check_boto3_params(SERVICE, op, params)
+        self._invalid_if(validation.ranking_problem(params), op)
+        campaign = self._campaign(params["campaignArn"], op)
+        if campaign.kind != recipes.PERSONALIZED_RANKING:
+            raise self._error(errors.INVALID_INPUT, "GetPersonalizedRanking needs a campaign of a "
+                              "personalized-ranking recipe: call GetRecommendations.", op)
+        self._check_filters(params, op)
+        self._check_metadata(campaign, params, op)
+
+        model = self.group.model
+        input_list = list(dict.fromkeys(params["inputList"]))  # duplicates are ranked once
+        rows = model.item_rows(input_list)
+        known = np.flatnonzero(rows >= 0)
+        vector = model.user_vector(params["userId"], params.get("context"))
+        scores = softmax(model.logits(vector, rows[known])) if known.size else np.empty(0)
+        order = np.lexsort((known, -scores))  # descending score, input order for ties
+        ranked = self._predicted(rows[known][order], scores[order], params.get("metadataColumns"), None)
+        # Items the model was not trained on go to the end with score 0, as Personalize does.
+        unknown = [i for i, r in zip(input_list, rows, strict=True) if r < 0]
+        ranked += [self._unscored_item(i, 0.0, params.get("metadataColumns")) for i in unknown]
+        return {"personalizedRanking": ranked, "recommendationId": _recommendation_id(),
+                "ResponseMetadata": _response_metadata()}
+
+    # -- local extensions (not in boto3) ---------------------------------------------------
+    def catalogue_scores(self, *, campaignArn: str, userId: str | None,
+                         context: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every item ID and its catalogue score for one user: what a live campaign never shows."""
+        self._campaign(campaignArn, "GetRecommendations")
+        model = self.group.model
+        return model.item_ids, softmax(model.logits(model.user_vector(userId, context)))
+
+    # -- helpers -------------------------------------------------------------------------
+    def _error(self, code: str, message: str, op: str) -> Exception:
+        return errors.client_error(SERVICE, code, message, op)
+
+    def _invalid_if(self, message: str | None, op: str) -> None:
+        if message:
+            raise self._error(errors.INVALID_INPUT, message, op)
+
+    def _campaign(self, arn: str, op: str) -> Campaign:
+        campaign = self.group.campaign(arn)
+        if campaign is None:
+            raise self._error(errors.NOT_FOUND, f"Campaign {arn} does not exist.", op)
+        return campaign
+
+    def _check_filters(self, params: Mapping[str, Any], op: str) -> None:
+        arns = [params.get("filterArn")] + [p.get("filterArn") for p in params.get("promotions") or []]
+        for arn in filter(None, arns):
+            raise self._error(errors.NOT_FOUND, f"Filter {arn} does not exist.", op)
+
+    def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
+        columns = (params.get("metadataColumns") or {}).get("ITEMS")
+        if not columns:
+            return
+        if not campaign.config.get("enableMetadataWithRecommendations"):
+            raise self._error(errors.INVALID_INPUT, "metadataColumns needs a campaign with "
+                              "campaignConfig.enableMetadataWithRecommendations set to true.", op)
+        items = self.group.items
+        missing = [c for c in columns if items is None or c not in items.columns]
+        if missing:
+            raise self._error(errors.INVALID_INPUT, f"Unknown ITEMS metadata columns: {', '.join(missing)}.", op)
+
+    def _unscored_item(self, item_id: str, score: float | None,
+                       metadata: Mapping[str, list[str]] | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"itemId": item_id}
+        if score is not None:
+            entry["score"] = float(score)
+        columns = (metadata or {}).get("ITEMS")
+        if columns and self.group.items is not None:
+            row = self.group.items.loc[item_id] if item_id in self.group.items.index else None
+            entry["metadata"] = {c: ("" if row is None else str(row[c])) for c in columns}
+        return entry
+
+    def _predicted(self, rows: np.ndarray, scores: np.ndarray, metadata: Mapping[str, list[str]] | None,
+                   reason: list[str] | None) -> list[dict[str, Any]]:
+        ids = self.group.model.item_ids
+        out = []
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            entry = self._unscored_item(str(ids[row]), score, metadata)
+            if reason:
+                entry["reason"] = list(reason)
+            out.append(entry)
+        return out
