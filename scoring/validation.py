@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 import botocore.session
+from botocore.model import Shape
 from botocore.validate import validate_parameters
 
 from scoring import arns
@@ -33,10 +35,16 @@ _CONTEXT_KEY = re.compile(r"[A-Za-z\d_]+")
 _FILTER_KEY = re.compile(r"[A-Za-z0-9_]+")
 
 
+@cache
+def _input_shape(service: str, operation: str) -> Shape:
+    """Loaded once per operation: reading botocore's model files costs milliseconds."""
+    model = botocore.session.get_session().get_service_model(service)
+    return model.operation_model(operation).input_shape
+
+
 def check_boto3_params(service: str, operation: str, params: Mapping[str, Any]) -> None:
     """Raise botocore's ParamValidationError for what boto3 itself would refuse to send."""
-    model = botocore.session.get_session().get_service_model(service)
-    validate_parameters(dict(params), model.operation_model(operation).input_shape)
+    validate_parameters(dict(params), _input_shape(service, operation))
 
 
 def _constraint(value: object, where: str, rule: str) -> str:

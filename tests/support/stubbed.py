@@ -1,0 +1,50 @@
+"""A real boto3 client whose answers come from a local client acting as the service.
+
+botocore's Stubber checks every request against the service model and every response
+against its output shape, and raises modelled errors as the real client does. Feeding it
+the local client's answers shows that the local model speaks exactly boto3's dialect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError, ParamValidationError
+from botocore.stub import Stubber
+
+
+def fake_credentials() -> dict[str, str]:
+    return {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class StubbedClient:
+    """boto3 client + Stubber; each call is first answered by `server`, then replayed by boto3."""
+
+    def __init__(self, service: str, server: Any) -> None:
+        self.client = boto3.client(service, **fake_credentials())
+        self.stubber = Stubber(self.client)
+        self.stubber.activate()
+        self.server = server
+        self.exceptions = self.client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def call(**params: Any) -> Any:
+            try:
+                response = getattr(self.server, name)(**params)
+            except ClientError as exc:
+                error = exc.response["Error"]
+                self.stubber.add_client_error(
+                    name, service_error_code=error["Code"], service_message=error["Message"],
+                    http_status_code=exc.response["ResponseMetadata"]["HTTPStatusCode"],
+                    expected_params=params)
+            except ParamValidationError:
+                pass  # boto3 must refuse this request itself, before any stub is consumed
+            else:
+                body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+                self.stubber.add_response(name, body, expected_params=params)
+            return method(**params)
+
+        return call

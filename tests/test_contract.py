@@ -1,0 +1,187 @@
+"""One contract, every client: the same assertions against each backend (like `implicit`'s
+recommender test mixin). A backend is a pair of (runtime, control) clients on the demo group.
+
+Backends: the local in-process clients, and real boto3 clients under botocore's Stubber fed
+by the local clients (which checks requests and responses against the service model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from botocore.exceptions import ParamValidationError
+
+import scoring
+from scoring import arns
+from tests.support.stubbed import StubbedClient
+
+REC = arns.local_arn("campaign", "demo-user-personalization")
+RANK = arns.local_arn("campaign", "demo-personalized-ranking")
+MISSING = arns.local_arn("campaign", "no-such-campaign")
+USER = "1"
+
+
+class ClientContract:
+    """Subclasses provide the `runtime` and `control` fixtures."""
+
+    runtime: Any
+    control: Any
+
+    # -- control plane -------------------------------------------------------------------
+    def test_lists_both_demo_campaigns(self, control: Any) -> None:
+        names = {c["name"] for c in control.list_campaigns()["campaigns"]}
+        assert {"demo-user-personalization", "demo-personalized-ranking"} <= names
+
+    def test_list_campaigns_pages_with_next_token(self, control: Any) -> None:
+        first = control.list_campaigns(maxResults=1)
+        assert len(first["campaigns"]) == 1 and first["nextToken"]
+        second = control.list_campaigns(maxResults=1, nextToken=first["nextToken"])
+        assert second["campaigns"][0]["campaignArn"] != first["campaigns"][0]["campaignArn"]
+
+    def test_describe_campaign_leads_to_its_recipe(self, control: Any) -> None:
+        campaign = control.describe_campaign(campaignArn=RANK)["campaign"]
+        assert campaign["status"] == "ACTIVE" and campaign["campaignArn"] == RANK
+        version = control.describe_solution_version(solutionVersionArn=campaign["solutionVersionArn"])
+        recipe = control.describe_recipe(recipeArn=version["solutionVersion"]["recipeArn"])["recipe"]
+        assert recipe["name"] == "aws-personalized-ranking-v2"
+        assert recipe["recipeType"] == "PERSONALIZED_RANKING"
+
+    def test_solution_metrics_use_personalize_names(self, control: Any) -> None:
+        campaign = control.describe_campaign(campaignArn=REC)["campaign"]
+        metrics = control.get_solution_metrics(solutionVersionArn=campaign["solutionVersionArn"])["metrics"]
+        assert {"coverage", "normalized_discounted_cumulative_gain_at_10", "precision_at_5"} <= set(metrics)
+
+    def test_describe_unknown_campaign_is_resource_not_found(self, control: Any) -> None:
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.describe_campaign(campaignArn=MISSING)
+
+    def test_list_filters_uses_capital_f(self, control: Any) -> None:
+        assert control.list_filters()["Filters"] == []
+
+    # -- GetRecommendations --------------------------------------------------------------
+    def test_recommendations_default_to_25_sorted_scores(self, runtime: Any) -> None:
+        response = runtime.get_recommendations(campaignArn=REC, userId=USER)
+        items = response["itemList"]
+        assert len(items) == 25
+        scores = [i["score"] for i in items]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0 < s <= 1 for s in scores)
+        assert len({i["itemId"] for i in items}) == 25
+        assert response["recommendationId"]
+
+    @pytest.mark.parametrize("n", [0, 1, 10, 500])
+    def test_num_results_is_honoured(self, runtime: Any, n: int) -> None:
+        items = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=n)["itemList"]
+        assert len(items) == n
+
+    def test_context_changes_the_ranking(self, runtime: Any) -> None:
+        def top(device: str) -> list[str]:
+            items = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=10,
+                                                context={"DEVICE": device})["itemList"]
+            return [i["itemId"] for i in items]
+
+        assert top("mobile phone") != top("desktop")
+
+    def test_unknown_user_gets_popular_items(self, runtime: Any) -> None:
+        items = runtime.get_recommendations(campaignArn=REC, userId="nobody-knows-me", numResults=5)["itemList"]
+        assert len(items) == 5
+        assert all(i["reason"] == ["Popular item"] for i in items)
+
+    @pytest.mark.parametrize("params", [
+        {"numResults": 501},
+        {"context": {f"KEY_{i}": "v" for i in range(151)}},
+        {"context": {"BAD KEY": "v"}},
+        {"context": {"DEVICE": "x" * 1001}},
+        {"userId": "u" * 257},
+        {"filterValues": {f"P{i}": '"v"' for i in range(26)}},
+    ], ids=["numResults=501", "151-context-keys", "key-with-space", "long-value", "long-user", "26-filter-values"])
+    def test_service_limits_are_invalid_input(self, runtime: Any, params: dict[str, Any]) -> None:
+        request = {"campaignArn": REC, "userId": USER} | params
+        with pytest.raises(runtime.exceptions.InvalidInputException) as caught:
+            runtime.get_recommendations(**request)
+        assert "validation error" in caught.value.response["Error"]["Message"]
+
+    def test_malformed_arn_is_invalid_input(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException):
+            runtime.get_recommendations(campaignArn="not-an-arn", userId=USER)
+
+    def test_unknown_campaign_is_resource_not_found(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.ResourceNotFoundException) as caught:
+            runtime.get_recommendations(campaignArn=MISSING, userId=USER)
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    def test_negative_num_results_is_refused_by_boto3_itself(self, runtime: Any) -> None:
+        with pytest.raises(ParamValidationError):
+            runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=-1)
+
+    def test_recommendations_from_a_ranking_campaign_are_invalid(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException):
+            runtime.get_recommendations(campaignArn=RANK, userId=USER)
+
+    # -- GetPersonalizedRanking ----------------------------------------------------------
+    def test_ranking_returns_every_input_item(self, runtime: Any) -> None:
+        input_list = ["10", "20", "30", "40", "50"]
+        ranked = runtime.get_personalized_ranking(campaignArn=RANK, userId=USER, inputList=input_list)
+        items = ranked["personalizedRanking"]
+        assert sorted(i["itemId"] for i in items) == sorted(input_list)
+        assert sum(i["score"] for i in items) == pytest.approx(1.0, abs=1e-6)
+
+    def test_untrained_items_go_last_with_score_zero(self, runtime: Any) -> None:
+        items = runtime.get_personalized_ranking(campaignArn=RANK, userId=USER,
+                                                 inputList=["never-seen", "10", "20"])["personalizedRanking"]
+        assert items[-1] == {"itemId": "never-seen", "score": 0.0}
+
+    def test_ranking_scores_are_recommendation_scores_renormalised(self, runtime: Any) -> None:
+        context = {"DEVICE": "tablet"}
+        recs = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=40,
+                                           context=context)["itemList"]
+        chosen = {i["itemId"]: i["score"] for i in recs[::4]}
+        ranked = runtime.get_personalized_ranking(campaignArn=RANK, userId=USER, inputList=list(chosen),
+                                                  context=context)["personalizedRanking"]
+        total = sum(chosen.values())
+        for item in ranked:
+            expected = chosen[item["itemId"]] / total
+            assert abs(item["score"] - expected) / expected < 1e-5
+
+    def test_ranking_more_than_500_items_is_invalid(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException):
+            runtime.get_personalized_ranking(campaignArn=RANK, userId=USER,
+                                             inputList=[str(i) for i in range(501)])
+
+    def test_ranking_on_unknown_campaign_is_resource_not_found(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+            runtime.get_personalized_ranking(campaignArn=MISSING, userId=USER, inputList=["1"])
+
+    def test_ranking_without_input_list_is_refused_by_boto3_itself(self, runtime: Any) -> None:
+        with pytest.raises(ParamValidationError):
+            runtime.get_personalized_ranking(campaignArn=RANK, userId=USER)
+
+
+class TestLocalClients(ClientContract):
+    @pytest.fixture
+    def runtime(self, demo_dir: Any) -> Any:
+        return scoring.client("personalize-runtime", demo_dir)
+
+    @pytest.fixture
+    def control(self, demo_dir: Any) -> Any:
+        return scoring.client("personalize", demo_dir)
+
+
+class TestBoto3UnderStubber(ClientContract):
+    @pytest.fixture
+    def runtime(self, demo_dir: Any) -> Any:
+        return StubbedClient("personalize-runtime", scoring.client("personalize-runtime", demo_dir))
+
+    @pytest.fixture
+    def control(self, demo_dir: Any) -> Any:
+        return StubbedClient("personalize", scoring.client("personalize", demo_dir))
+
+
+def test_local_and_stubbed_scores_agree(demo_dir: Any) -> None:
+    local = scoring.client("personalize-runtime", demo_dir)
+    stubbed = StubbedClient("personalize-runtime", local)
+    a = local.get_recommendations(campaignArn=REC, userId=USER, numResults=5)["itemList"]
+    b = stubbed.get_recommendations(campaignArn=REC, userId=USER, numResults=5)["itemList"]
+    np.testing.assert_allclose([i["score"] for i in a], [i["score"] for i in b], rtol=1e-12)
