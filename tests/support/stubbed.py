@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 
 
 def fake_credentials() -> dict[str, str]:
@@ -41,7 +42,11 @@ class StubbedClient:
                     http_status_code=exc.response["ResponseMetadata"]["HTTPStatusCode"],
                     expected_params=params)
             except ParamValidationError:
-                pass  # boto3 must refuse this request itself, before any stub is consumed
+                # Stubber checks its queue before boto3 validates, so check boto3's own rule here.
+                model = self.client.meta.service_model
+                operation = model.operation_model(self.client.meta.method_to_api_mapping[name])
+                validate_parameters(params, operation.input_shape)
+                raise AssertionError(f"the server refused {name} params that boto3 accepts") from None
             else:
                 body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
                 self.stubber.add_response(name, body, expected_params=params)

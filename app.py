@@ -1,0 +1,22 @@
+"""Personalize Campaign Console: page config, the shared sidebar, and the page router.
+
+The sidebar (source + campaign) runs before every page; a failure to list campaigns is shown
+once, and the page then explains what to do instead of showing content.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import sidebar
+
+st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
+                   layout="wide")
+
+page = st.navigation([
+    st.Page("pages/test_campaign.py", title="Test campaign", icon=":material/science:", default=True),
+    st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
+])
+
+sidebar.render()
+page.run()

@@ -1,0 +1,1 @@
+"""Reusable UI pieces: each draws one part of a page and calls `scoring` for the work."""

@@ -1,0 +1,45 @@
+"""Everything around the results table: score charts, the raw exchange and the same call as code."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import figures
+from components.runner import Result
+from components.sidebar import Selection
+from scoring import requests, results
+
+
+def charts(result: Result) -> None:
+    """Top-N scores; and, where the source knows the whole catalogue, where those scores sit in it."""
+    top_col, dist_col = st.columns(2, gap="large")
+    with top_col:
+        st.plotly_chart(figures.top_scores(result.table), key="top_scores_chart")
+    with dist_col:
+        if result.catalogue is None:
+            st.caption("The distribution of every item's score needs the whole catalogue's scores, "
+                       "which only a local campaign can give.")
+            return
+        ids, scores = result.catalogue
+        shown_ids = result.table["Item ID"].tolist()
+        shown = results.shown_catalogue_scores(ids, scores, shown_ids)
+        st.plotly_chart(figures.catalogue_distribution(scores, shown_ids, shown), key="catalogue_chart")
+        summary = results.catalogue_summary(scores, [s for s in shown if s == s])
+        st.caption(results.catalogue_caption(summary, ranking=result.is_ranking))
+
+
+def raw_exchange(result: Result) -> None:
+    with st.expander("Raw request / response"):
+        st.markdown(f"**Request** — `{result.method}`")
+        st.json(results.jsonable(result.params), expanded=1)
+        st.markdown("**Response**")
+        st.json(results.jsonable(result.response), expanded=1)
+
+
+def boto3_code(result: Result, selection: Selection) -> None:
+    config = selection.config
+    code = requests.boto3_snippet(
+        result.method, result.params, region=config.region, profile=config.profile,
+        endpoint_url=config.endpoint, local=config.is_local)
+    with st.expander("The same request with boto3"):
+        st.code(code, language="python")

@@ -1,0 +1,53 @@
+"""The results table, as the console shows it plus scores as bars and item metadata; CSV download."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from components.runner import Result
+from scoring import results
+
+_ROW_HEIGHT = 35
+_MAX_HEIGHT_ROWS = 30
+
+
+def _column_config(top: float | None) -> dict[str, object]:
+    score = (st.column_config.ProgressColumn("Score", format="%.4f", min_value=0.0, max_value=top,
+                                             help="Bar length relative to the top score.")
+             if top else st.column_config.NumberColumn("Score", format="%.4f",
+                                                       help="This recipe returns no scores."))
+    return {
+        "Rank": st.column_config.NumberColumn("Rank", width="small", format="%d"),
+        "Item ID": st.column_config.TextColumn("Item ID", width="small"),
+        "Score": score,
+        "Reason": st.column_config.TextColumn("Reason"),
+        "Promotion": st.column_config.TextColumn("Promotion"),
+        "TITLE": st.column_config.TextColumn("Title", width="medium"),
+        "GENRES": st.column_config.TextColumn("Genres", width="medium"),
+        "YEAR": st.column_config.NumberColumn("Year", format="%d", width="small"),
+    }
+
+
+def _file_name(result: Result) -> str:
+    who = result.params.get("userId") or result.params.get("itemId") or "all"
+    campaign = result.campaign_arn.rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{campaign}-{who}") + ".csv"
+
+
+def render(result: Result) -> None:
+    table = result.table
+    noun = "ranked items" if result.is_ranking else "recommendations"
+    st.subheader(f"{len(table)} {noun}")
+    if (table["Reason"] == "Popular item").any():
+        st.info("This user is not in the training data: the campaign answers with popular items.",
+                icon=":material/person_search:")
+    shown = [c for c in table.columns if c != "Reason" or table["Reason"].ne("").any()]
+    height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
+    st.dataframe(table, hide_index=True, column_order=shown, height=height, key="results_table",
+                 column_config=_column_config(results.top_score(table)))
+    st.download_button("Download CSV", data=results.to_csv(table), file_name=_file_name(result),
+                       mime="text/csv", key="download_csv", on_click="ignore", icon=":material/download:")
+    st.caption(f"recommendationId {result.response.get('recommendationId', '—')} · "
+               f"answered in {result.elapsed_ms:,.0f} ms")

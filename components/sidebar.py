@@ -1,0 +1,167 @@
+"""The shared sidebar: where the campaigns are (local group or AWS account) and which one to test.
+
+`render()` runs in app.py before the page, on every run, and hands its answer to the page
+through session state (`current()`). A failure to list campaigns (no credentials, access
+denied, unreachable endpoint...) is shown once as an `st.error` and returned as a Problem,
+never raised: the page then shows a hint instead of content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+import scoring.aws
+from components import errors as error_view
+from components import share, sources
+from scoring import errors, shareable
+
+LOCAL_LABEL = "Local demo"
+AWS_LABEL = "Amazon Personalize"
+DEFAULT_REGION = "us-east-1"
+DEMO_CAMPAIGN = "demo-user-personalization"
+
+_SELECTION = "_sidebar_selection"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar chose, with the clients to use and the campaign picked (if any)."""
+
+    config: sources.SourceConfig
+    clients: sources.Clients | None = None
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    campaign_arn: str | None = None
+    problem: errors.Problem | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.clients is not None and self.campaign_arn is not None and self.problem is None
+
+    @property
+    def shared(self) -> shareable.SharedState:
+        """The source and campaign as a shareable state (the page adds the request)."""
+        c = self.config
+        return shareable.SharedState(
+            source=c.source, group=c.group if c.is_local else None,
+            region=None if c.is_local else c.region, profile=None if c.is_local else c.profile,
+            endpoint=None if c.is_local else c.endpoint, campaign=self.campaign_arn)
+
+
+def _seed(state: shareable.SharedState) -> None:
+    """Put a shared link's source and campaign into the widgets' state before they are drawn."""
+    st.session_state["source"] = AWS_LABEL if state.source == shareable.AWS else LOCAL_LABEL
+    if state.group:
+        st.session_state["local_group"] = state.group
+    if state.region:
+        st.session_state["aws_region"] = state.region
+    if state.profile:
+        st.session_state["aws_profile"] = state.profile
+    if state.endpoint:
+        st.session_state["aws_endpoint"] = state.endpoint
+    if state.campaign:
+        st.session_state["campaign_arn"] = state.campaign
+
+
+def _choose(key: str, options: list[str], default: str) -> None:
+    """Make the widget's state one of its options (sources change what the options are)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+
+
+def _local_config() -> sources.SourceConfig:
+    names = sources.local_group_names()
+    _choose("local_group", names, sources.DEMO_GROUP)
+    group = st.selectbox("Dataset group", names, key="local_group", persist_state="session",
+                         help="A folder under data/ with Personalize CSV files and a trained model.")
+    return sources.SourceConfig(sources.LOCAL, group=group)
+
+
+def _aws_config() -> sources.SourceConfig:
+    regions = scoring.aws.regions() or [DEFAULT_REGION]
+    _choose("aws_region", regions, scoring.aws.default_region() or DEFAULT_REGION)
+    region = st.selectbox("Region", regions, key="aws_region", persist_state="session")
+    profiles = [scoring.aws.DEFAULT_PROFILE] + scoring.aws.profiles()
+    _choose("aws_profile", profiles, scoring.aws.DEFAULT_PROFILE)
+    profile = st.selectbox("Profile", profiles, key="aws_profile", persist_state="session",
+                           help="Profiles from your AWS config files (names only). Credentials are "
+                                "found by boto3 and never shown.")
+    endpoint = st.text_input("Endpoint URL (optional)", key="aws_endpoint", persist_state="session",
+                             placeholder="e.g. http://127.0.0.1:8080 for `python -m scoring.server`")
+    return sources.SourceConfig(
+        sources.AWS, region=region,
+        profile=None if profile == scoring.aws.DEFAULT_PROFILE else profile,
+        endpoint=(endpoint or "").strip() or None)
+
+
+def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[dict[str, Any]],
+                                                 errors.Problem | None]:
+    message = ("Preparing the local campaign (the first run builds the demo data and trains the "
+               "model)…" if config.is_local else "Listing campaigns…")
+    try:
+        with st.spinner(message):
+            clients = sources.clients(config)
+            return clients, sources.campaign_list(clients.control, config.key), None
+    except Exception as exc:  # any failure: one clear message, never a traceback
+        return None, [], errors.explain(exc)
+
+
+def _default_campaign(campaigns: list[dict[str, Any]]) -> str:
+    by_name = {c["name"]: c["campaignArn"] for c in campaigns}
+    if DEMO_CAMPAIGN in by_name:
+        return by_name[DEMO_CAMPAIGN]
+    personal = [c for c in campaigns if "user-personalization" in c["name"]]
+    return (personal or campaigns)[0]["campaignArn"]
+
+
+def _campaign_picker(campaigns: list[dict[str, Any]]) -> str | None:
+    names = {c["campaignArn"]: c["name"] + ("" if c.get("status", "ACTIVE") == "ACTIVE"
+                                             else f" ({c['status']})") for c in campaigns}
+    arns = list(names)
+    _choose("campaign_arn", arns, _default_campaign(campaigns))
+    return st.selectbox(f"Campaign ({len(arns)})", arns, key="campaign_arn", format_func=names.get)
+
+
+def render() -> Selection:
+    """Draw the sidebar and return (and remember) the selection."""
+    opened_with = share.boot()
+    if opened_with is not None:
+        _seed(opened_with)
+    st.session_state.setdefault("source", LOCAL_LABEL)
+    with st.sidebar:
+        st.header("Source")
+        label = st.radio("Source", [LOCAL_LABEL, AWS_LABEL], key="source", label_visibility="collapsed")
+        config = _local_config() if label == LOCAL_LABEL else _aws_config()
+        clients, campaigns, problem = _load(config)
+        arn = None
+        if campaigns:
+            st.header("Campaign")
+            arn = _campaign_picker(campaigns)
+        elif problem is None:
+            st.info(f"No campaigns found in {config.label}.")
+        else:
+            st.caption("Campaigns could not be listed: see the message on the page.")
+    if problem is not None:
+        error_view.show_problem(problem)
+    selection = Selection(config, clients, campaigns, arn, problem)
+    st.session_state[_SELECTION] = selection
+    return selection
+
+
+def current() -> Selection:
+    """The selection app.py's sidebar made on this run.
+
+    With a `pages/` folder next to app.py, Streamlit starts in its old multipage mode and, until
+    some run has called `st.navigation`, runs a requested page (e.g. a link to /campaign as the
+    first request a server gets) *without* app.py. The page then finds no selection here: we
+    turn that mode off exactly as `st.navigation` does and rerun, so app.py draws the page.
+    """
+    selection = st.session_state.pop(_SELECTION, None)
+    if selection is None:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return selection

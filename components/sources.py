@@ -1,0 +1,122 @@
+"""Clients and control-plane lookups, cached per source configuration.
+
+Clients are `st.cache_resource` (one per local group, or per region + profile + endpoint:
+boto3 clients are thread-safe); describe/list answers are `st.cache_data` with a short TTL so
+paging through ListCampaigns does not run on every widget click. Live clients come from
+`scoring.aws.live_client`, looked up on the module at call time so tests can replace it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import scoring
+import scoring.aws
+from scoring import campaigns, local_group, paths
+
+LOCAL = "local"
+AWS = "aws"
+DEMO_GROUP = "demo"
+LIST_TTL = 300  # seconds: campaign lists and descriptions change rarely
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where the campaigns live: a local dataset group, or an AWS region + profile (+ endpoint)."""
+
+    source: str = LOCAL
+    group: str = DEMO_GROUP
+    region: str | None = None
+    profile: str | None = None  # None: boto3's default credential chain
+    endpoint: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.source == LOCAL
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        """The cache key of this configuration (names only: no credentials ever)."""
+        if self.is_local:
+            return (LOCAL, self.group)
+        return (AWS, self.region, self.profile, self.endpoint)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """None means the demo group, which `scoring` builds on first use."""
+        return None if self.group == DEMO_GROUP else paths.DATA_ROOT / self.group
+
+    @property
+    def label(self) -> str:
+        if self.is_local:
+            return f"local dataset group {self.group}"
+        where = self.endpoint or self.region or "default region"
+        return f"Amazon Personalize ({where}, {self.profile or 'default credentials'})"
+
+
+@dataclass(frozen=True)
+class Clients:
+    runtime: Any
+    control: Any
+
+
+@st.cache_resource(show_spinner=False)
+def _local_clients(group: str) -> Clients:
+    data_dir = SourceConfig(group=group).data_dir
+    return Clients(scoring.client("personalize-runtime", data_dir), scoring.client("personalize", data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _live_clients(region: str | None, profile: str | None, endpoint: str | None) -> Clients:
+    return Clients(scoring.aws.live_client("personalize-runtime", region, profile, endpoint),
+                   scoring.aws.live_client("personalize", region, profile, endpoint))
+
+
+def clients(config: SourceConfig) -> Clients:
+    if config.is_local:
+        return _local_clients(config.group)
+    return _live_clients(config.region, config.profile, config.endpoint)
+
+
+def local_group_names() -> list[str]:
+    """Local dataset groups on disk, demo first (listed even before it is built)."""
+    names = [p.name for p in local_group.list_groups()]
+    return [DEMO_GROUP] + [n for n in names if n != DEMO_GROUP]
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def campaign_list(_control: Any, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
+    """Every page of ListCampaigns (`key` identifies the source; the client is not hashed)."""
+    return campaigns.list_campaigns(_control)
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def campaign_details(_control: Any, key: tuple[str | None, ...], arn: str) -> campaigns.CampaignDetails:
+    return campaigns.describe(_control, arn)
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def context_keys(_control: Any, key: tuple[str | None, ...], dataset_group_arn: str | None) -> list[str]:
+    """Suggested context keys; best effort, as ListDatasets may be denied where runtime calls are not."""
+    try:
+        return campaigns.context_keys(_control, dataset_group_arn)
+    except Exception:
+        return []
+
+
+def group(config: SourceConfig) -> local_group.LocalGroup | None:
+    """The local dataset group (items, model) of a local source; None for a live one."""
+    if not config.is_local:
+        return None
+    return local_group.open_group(config.data_dir)
+
+
+def items_frame(config: SourceConfig) -> pd.DataFrame | None:
+    """Item metadata to join to results, where known (local groups with an items.csv)."""
+    g = group(config)
+    return None if g is None else g.items

@@ -1,0 +1,25 @@
+"""Campaign details: what DescribeCampaign says, the recipe behind it, and its solution metrics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import campaign_view, share, sidebar
+
+selection = sidebar.current()
+if not campaign_view.require_campaign(selection):
+    st.stop()
+details = campaign_view.load(selection)
+if details is None:
+    st.stop()
+
+campaign_view.header(details, "Campaign")
+campaign_view.details_panel(details)
+config_col, metrics_col = st.columns(2, gap="large")
+with config_col:
+    campaign_view.config_panel(details)
+with metrics_col:
+    campaign_view.metrics_panel(selection, details)
+campaign_view.raw_panel(details)
+
+share.sync(selection.shared)

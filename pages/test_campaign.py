@@ -1,0 +1,40 @@
+"""Test campaign: the console's "Test campaign results" panel, plus charts, raw I/O, code and a link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import (
+    campaign_view, request_form, result_details, results_table, runner, share, sidebar, sources,
+)
+
+selection = sidebar.current()
+if not campaign_view.require_campaign(selection):
+    st.stop()
+details = campaign_view.load(selection)
+if details is None:
+    st.stop()
+
+campaign_view.header(details, "Test campaign")
+suggestions = request_form.suggestions_for(selection, details)
+
+form_col, results_col = st.columns([5, 11], gap="large")
+with form_col:
+    request = request_form.render(details, suggestions)
+    request_form.demo_hint(selection, suggestions)
+with results_col:
+    if request is not None:
+        result = runner.run(selection, request, sources.items_frame(selection.config))
+    else:
+        result = runner.last(selection)
+    if result is not None:
+        results_table.render(result)
+    elif request is None:
+        st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
+
+if result is not None:
+    result_details.charts(result)
+    result_details.raw_exchange(result)
+    result_details.boto3_code(result, selection)
+
+share.sync(selection.shared, result.params if result is not None else None)

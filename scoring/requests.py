@@ -1,0 +1,203 @@
+"""Turn the test form's inputs into a boto3 call, and that call into ready-to-run boto3 code.
+
+The form is forgiving (item IDs separated by commas, spaces or new lines; blank context rows);
+the request it produces is exactly what boto3 sends. Mistakes the service would reject anyway
+(no user ID, a context key with a space, two rows with the same key) are caught here with a
+message that names the field, before any call is made.
+"""
+
+from __future__ import annotations
+
+import pprint
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scoring import recipes, validation
+
+DEFAULT_NUM_RESULTS = 25
+
+_ITEM_SEPARATORS = re.compile(r"[\s,;]+")
+_CONTEXT_KEY = re.compile(r"[A-Za-z\d_]+")
+
+#: boto3 method of each operation (the form speaks method names, the snippet too).
+RECOMMENDATIONS = "get_recommendations"
+RANKING = "get_personalized_ranking"
+
+
+class RequestError(ValueError):
+    """A form input the request cannot be built from; the message is shown to the user as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FormInputs:
+    """What the test form holds, as typed (strings are stripped when the request is built)."""
+
+    campaign_arn: str
+    kind: str = recipes.USER_PERSONALIZATION
+    user_id: str = ""
+    item_id: str = ""
+    items_text: str = ""
+    context_rows: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    num_results: int | None = DEFAULT_NUM_RESULTS
+
+
+def parse_item_list(text: str) -> list[str]:
+    """Item IDs from free text: commas, semicolons, spaces or new lines separate them.
+
+    Duplicates are dropped (first one kept): Personalize ranks each item once.
+    """
+    return list(dict.fromkeys(t for t in _ITEM_SEPARATORS.split(text or "") if t))
+
+
+def context_dict(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Context rows to the request's `context` map.
+
+    A row without a value is ignored (the form suggests keys, so a key alone means "unused").
+    A value without a key, a key the service's pattern refuses, or a key used twice is an error.
+    """
+    out: dict[str, str] = {}
+    for number, (raw_key, raw_value) in enumerate(rows, start=1):
+        key, value = (raw_key or "").strip(), (raw_value or "").strip()
+        if not value:
+            continue
+        if not key:
+            raise RequestError(f"Context row {number} has the value {value!r} but no key: "
+                               "enter a key such as DEVICE, or clear the value.")
+        if not _CONTEXT_KEY.fullmatch(key):
+            raise RequestError(f"Context key {key!r} (row {number}) may only contain letters, digits "
+                               "and underscores, e.g. DEVICE.")
+        if len(key) > validation.MAX_CONTEXT_KEY:
+            raise RequestError(f"Context key in row {number} is longer than "
+                               f"{validation.MAX_CONTEXT_KEY} characters.")
+        if len(value) > validation.MAX_VALUE:
+            raise RequestError(f"The value of context key {key} is longer than "
+                               f"{validation.MAX_VALUE} characters.")
+        if key in out:
+            raise RequestError(f"Context key {key} appears twice: keep one row per key.")
+        out[key] = value
+    if len(out) > validation.MAX_CONTEXT:
+        raise RequestError(f"A request takes at most {validation.MAX_CONTEXT} context keys; "
+                           f"this one has {len(out)}.")
+    return out
+
+
+def _id(value: str, label: str) -> str:
+    value = (value or "").strip()
+    if len(value) > validation.MAX_ID:
+        raise RequestError(f"{label} is longer than {validation.MAX_ID} characters.")
+    return value
+
+
+def _num_results(value: int | None) -> int:
+    if value is None:
+        return DEFAULT_NUM_RESULTS
+    if not 1 <= int(value) <= validation.MAX_RESULTS:
+        raise RequestError(f"Number of results must be between 1 and {validation.MAX_RESULTS}.")
+    return int(value)
+
+
+def build_request(inputs: FormInputs) -> tuple[str, dict[str, Any]]:
+    """(boto3 method name, keyword arguments) for the campaign's recipe type.
+
+    Raises RequestError with a message naming the missing or wrong field.
+    """
+    if not inputs.campaign_arn:
+        raise RequestError("Pick a campaign in the sidebar first.")
+    spec = recipes.form_for(inputs.kind)
+    params: dict[str, Any] = {"campaignArn": inputs.campaign_arn}
+    user_id = _id(inputs.user_id, "User ID")
+
+    if spec.needs_item:
+        item_id = _id(inputs.item_id, "Item ID")
+        if not item_id:
+            raise RequestError("Enter an item ID: this campaign recommends items related to one item.")
+        params["itemId"] = item_id
+    elif user_id:
+        params["userId"] = user_id
+    elif inputs.kind != recipes.POPULAR_ITEMS:
+        raise RequestError("Enter a user ID: this campaign personalizes for one user.")
+
+    if spec.needs_item_list:
+        items = parse_item_list(inputs.items_text)
+        if not items:
+            raise RequestError("Enter at least one item ID to rank (separate them with commas or new lines).")
+        if len(items) > validation.MAX_INPUT_LIST:
+            raise RequestError(f"At most {validation.MAX_INPUT_LIST} items can be ranked at once; "
+                               f"the list has {len(items)}.")
+        too_long = next((i for i in items if len(i) > validation.MAX_ID), None)
+        if too_long is not None:
+            raise RequestError(f"Item ID {too_long[:40]}... is longer than {validation.MAX_ID} characters.")
+        params["inputList"] = items
+    else:
+        params["numResults"] = _num_results(inputs.num_results)
+
+    context = context_dict(inputs.context_rows)
+    if context:
+        params["context"] = context
+    return spec.operation, params
+
+
+def suggested_user(model: Any) -> str:
+    """A user to pre-fill: the first user the model knows (user "1" in the demo)."""
+    ids = [str(u) for u in getattr(model, "user_ids", [])]
+    return ids[0] if ids else ""
+
+
+def suggested_items(model: Any, n: int = 10) -> list[str]:
+    """Items to pre-fill for ranking: spread over the popularity order, so the ranking is not trivial."""
+    ids = [str(i) for i in getattr(model, "item_ids", [])]
+    if not ids:
+        return []
+    popularity = list(getattr(model, "item_popularity", [0.0] * len(ids)))
+    order = sorted(range(len(ids)), key=lambda k: (-float(popularity[k]), k))
+    step = max(1, len(order) // (4 * n))  # from the head of the catalogue, not only the top n
+    return [ids[k] for k in order[::step][:n]]
+
+
+def _literal(value: Any, indent: int) -> str:
+    """A Python literal for `value`, wrapped to stay readable when long."""
+    text = pprint.pformat(value, width=96 - indent, sort_dicts=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def boto3_snippet(method: str, params: dict[str, Any], *, region: str | None = None,
+                  profile: str | None = None, endpoint_url: str | None = None,
+                  local: bool = False) -> str:
+    """Ready-to-run Python that sends the same request with boto3.
+
+    Credentials never appear: boto3 finds them itself (profile, environment, SSO, role).
+    For a local campaign the code targets `python -m scoring.server`, which serves the same model.
+    """
+    lines = ["import boto3", ""]
+    if local:
+        endpoint_url = endpoint_url or "http://127.0.0.1:8080"
+        lines += ["# Local campaign: serve it first with `python -m scoring.server --port 8080`.",
+                  "# The local server checks no signatures, but boto3 still wants some keys:",
+                  "#   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local", ""]
+        region = region or "us-east-1"
+    if profile:
+        lines.append(f"session = boto3.Session(profile_name={profile!r})")
+        factory = "session.client"
+    else:
+        factory = "boto3.client"
+    args = ['"personalize-runtime"']
+    if region:
+        args.append(f"region_name={region!r}")
+    if endpoint_url:
+        args.append(f"endpoint_url={endpoint_url!r}")
+    lines.append(f"runtime = {factory}({', '.join(args)})")
+    lines.append("")
+    lines.append(f"response = runtime.{method}(")
+    for key, value in params.items():
+        lines.append(f"    {key}={_literal(value, 4)},")
+    lines.append(")")
+    list_key = "personalizedRanking" if method == RANKING else "itemList"
+    lines += [f'for rank, item in enumerate(response["{list_key}"], start=1):',
+              '    print(rank, item["itemId"], item.get("score"))']
+    return "\n".join(lines) + "\n"

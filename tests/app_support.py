@@ -1,0 +1,121 @@
+"""Shared pieces of the AppTest page tests: the app under test, cache hygiene, stubbed AWS clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import streamlit as st
+from botocore.stub import Stubber
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 60
+
+LIVE_ARN = "arn:aws:personalize:us-east-1:123456789012:campaign/movies-live"
+LIVE_ARN_2 = "arn:aws:personalize:us-east-1:123456789012:campaign/movies-ranking"
+LIVE_VERSION = "arn:aws:personalize:us-east-1:123456789012:solution/movies/1a2b3c4d"
+LIVE_GROUP = "arn:aws:personalize:us-east-1:123456789012:dataset-group/movies"
+WHEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def run_app_py_on_every_rerun(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest rerun app.py like the server does, not the page script alone.
+
+    AppTest (1.67) resets `PagesManager.uses_pages_directory` before every run; with a `pages/`
+    folder next to app.py it then runs each rerun's page *directly* (Streamlit's old multipage
+    mode). The server turns that mode off for good once `st.navigation` has run. The pages
+    recover by themselves (`sidebar.current()` reruns through app.py) but a button click does
+    not survive that extra rerun, so AppTest gets the server's behaviour here.
+    """
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime import pages_manager
+
+    class NavigationPagesManager(pages_manager.PagesManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            pages_manager.PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches() -> Iterator[None]:
+    """st.cache_* live per process: without this, one test's clients leak into the next."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def errors_of(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def stubbed(service: str) -> tuple[Any, Stubber]:
+    """A real boto3 client (dummy keys, no network) whose answers come from a Stubber queue."""
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.activate()
+    return client, stubber
+
+
+class LiveAws:
+    """Stands in for `scoring.aws.live_client`: hands out one stubbed client per service."""
+
+    def __init__(self) -> None:
+        self.runtime, self.runtime_stub = stubbed("personalize-runtime")
+        self.control, self.control_stub = stubbed("personalize")
+        self.calls: list[tuple[str, str | None, str | None, str | None]] = []
+
+    def __call__(self, service: str, region: str | None, profile: str | None = None,
+                 endpoint_url: str | None = None) -> Any:
+        self.calls.append((service, region, profile, endpoint_url))
+        return self.runtime if service == "personalize-runtime" else self.control
+
+    def queue_campaign(self, *, paged: bool = True) -> None:
+        """ListCampaigns over two pages, then DescribeCampaign and DescribeSolutionVersion."""
+        first = {"name": "movies-live", "campaignArn": LIVE_ARN, "status": "ACTIVE",
+                 "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN}
+        second = {"name": "movies-ranking", "campaignArn": LIVE_ARN_2, "status": "ACTIVE",
+                  "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN}
+        if paged:
+            self.control_stub.add_response("list_campaigns", {"campaigns": [first], "nextToken": "page-2"},
+                                           {"maxResults": 100})
+            self.control_stub.add_response("list_campaigns", {"campaigns": [second]},
+                                           {"maxResults": 100, "nextToken": "page-2"})
+        else:
+            self.control_stub.add_response("list_campaigns", {"campaigns": [first, second]})
+        self.control_stub.add_response("describe_campaign", {"campaign": {
+            "name": "movies-live", "campaignArn": LIVE_ARN, "solutionVersionArn": LIVE_VERSION,
+            "minProvisionedTPS": 2, "status": "ACTIVE", "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN,
+            "campaignConfig": {"itemExplorationConfig": {"explorationWeight": "0.3",
+                                                         "explorationItemAgeCutOff": "30"}},
+        }}, {"campaignArn": LIVE_ARN})
+        self.control_stub.add_response("describe_solution_version", {"solutionVersion": {
+            "solutionVersionArn": LIVE_VERSION,
+            "recipeArn": "arn:aws:personalize:::recipe/aws-user-personalization",
+            "datasetGroupArn": LIVE_GROUP, "status": "ACTIVE", "creationDateTime": WHEN,
+        }}, {"solutionVersionArn": LIVE_VERSION})
+
+
+@pytest.fixture
+def live_aws(monkeypatch: pytest.MonkeyPatch) -> LiveAws:
+    """Live mode without AWS: `scoring.aws.live_client` returns stubbed boto3 clients."""
+    import scoring.aws
+
+    fake = LiveAws()
+    monkeypatch.setattr(scoring.aws, "live_client", fake)
+    monkeypatch.setattr(scoring.aws, "default_region", lambda: "us-east-1")
+    monkeypatch.setattr(scoring.aws, "profiles", lambda: ["dev", "prod"])
+    return fake
