@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test demo bench clean
+.PHONY: run test demo bench clean serve
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(VENV)/.installed
 run: demo
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
+
+## Serve the demo campaigns over Personalize's own HTTP APIs, so unmodified boto3 code runs
+## against them (AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME=http://127.0.0.1:8080, see README).
+serve: demo
+	$(PY) -m scoring.server --host 127.0.0.1 --port 8080
 
 ## Install the dev requirements and run every test, browser tests included.
 test: $(VENV)/.dev-installed demo

@@ -185,3 +185,72 @@ def test_local_and_stubbed_scores_agree(demo_dir: Any) -> None:
     a = local.get_recommendations(campaignArn=REC, userId=USER, numResults=5)["itemList"]
     b = stubbed.get_recommendations(campaignArn=REC, userId=USER, numResults=5)["itemList"]
     np.testing.assert_allclose([i["score"] for i in a], [i["score"] for i in b], rtol=1e-12)
+
+
+# -- over real HTTP: boto3 clients pointed at the local endpoint ------------------------------
+@pytest.fixture(scope="session")
+def endpoint_url(demo_dir: Any) -> Any:
+    """The local Personalize endpoint on the demo group, on a free loopback port."""
+    from scoring.server import serve_in_thread
+
+    server, url = serve_in_thread(demo_dir, "127.0.0.1", 0)
+    yield url
+    server.shutdown()
+
+
+def _http_client(service: str, url: str) -> Any:
+    import boto3
+
+    from tests.support.stubbed import fake_credentials
+
+    return boto3.client(service, endpoint_url=url, **fake_credentials())
+
+
+class TestBoto3OverHttp(ClientContract):
+    @pytest.fixture
+    def runtime(self, endpoint_url: str) -> Any:
+        return _http_client("personalize-runtime", endpoint_url)
+
+    @pytest.fixture
+    def control(self, endpoint_url: str) -> Any:
+        return _http_client("personalize", endpoint_url)
+
+
+@pytest.mark.parametrize("request_params", [
+    {"campaignArn": REC, "userId": USER, "numResults": 25},
+    {"campaignArn": REC, "userId": USER, "numResults": 10, "context": {"DEVICE": "mobile phone"}},
+    {"campaignArn": REC, "userId": "nobody-knows-me", "numResults": 7},
+    {"campaignArn": REC, "userId": "2", "numResults": 500},
+], ids=["default", "context", "unknown-user", "500"])
+def test_http_recommendations_equal_in_process(endpoint_url: str, demo_dir: Any,
+                                               request_params: dict[str, Any]) -> None:
+    local = scoring.client("personalize-runtime", demo_dir).get_recommendations(**request_params)["itemList"]
+    remote = _http_client("personalize-runtime", endpoint_url).get_recommendations(**request_params)["itemList"]
+    assert [i["itemId"] for i in remote] == [i["itemId"] for i in local]
+    assert [i.get("reason") for i in remote] == [i.get("reason") for i in local]
+    np.testing.assert_allclose([i["score"] for i in remote], [i["score"] for i in local], rtol=1e-6)
+
+
+@pytest.mark.parametrize("context", [None, {"DEVICE": "tablet"}], ids=["no-context", "context"])
+def test_http_ranking_equals_in_process(endpoint_url: str, demo_dir: Any, context: Any) -> None:
+    request = {"campaignArn": RANK, "userId": USER, "inputList": ["10", "never-seen", "20", "30", "40", "50"]}
+    if context:
+        request["context"] = context
+    local = scoring.client("personalize-runtime", demo_dir).get_personalized_ranking(**request)
+    remote = _http_client("personalize-runtime", endpoint_url).get_personalized_ranking(**request)
+    a, b = local["personalizedRanking"], remote["personalizedRanking"]
+    assert [i["itemId"] for i in b] == [i["itemId"] for i in a]
+    np.testing.assert_allclose([i["score"] for i in b], [i["score"] for i in a], rtol=1e-6)
+
+
+def test_http_control_plane_equals_in_process(endpoint_url: str, demo_dir: Any) -> None:
+    local = scoring.client("personalize", demo_dir)
+    remote = _http_client("personalize", endpoint_url)
+    strip = lambda r: {k: v for k, v in r.items() if k != "ResponseMetadata"}  # noqa: E731
+    assert strip(remote.describe_campaign(campaignArn=REC)) == strip(local.describe_campaign(campaignArn=REC))
+    assert strip(remote.list_campaigns()) == strip(local.list_campaigns())
+    for dataset in local.list_datasets()["datasets"]:
+        got = remote.describe_dataset(datasetArn=dataset["datasetArn"])
+        assert strip(got) == strip(local.describe_dataset(datasetArn=dataset["datasetArn"]))
+        schema = got["dataset"]["schemaArn"]
+        assert strip(remote.describe_schema(schemaArn=schema)) == strip(local.describe_schema(schemaArn=schema))

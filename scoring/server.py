@@ -1,0 +1,455 @@
+"""A Personalize-compatible local HTTP endpoint: unmodified boto3 code against a local campaign.
+
+    python -m scoring.server [--data DIR] [--host 127.0.0.1] [--port 8080] [--allow-remote]
+
+then, in any shell running boto3 code written for AWS:
+
+    export AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME=http://127.0.0.1:8080
+    export AWS_ENDPOINT_URL_PERSONALIZE=http://127.0.0.1:8080
+    export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+
+One server answers both services on one port: the runtime's rest-json routes
+(`POST /recommendations`, `POST /personalize-ranking`) and the control plane's JSON 1.1
+(`POST /` with `X-Amz-Target`); `scoring.wire` does the mapping, this module the HTTP/1.1
+transport (stdlib `ThreadingHTTPServer`, persistent connections, one write per response).
+
+SigV4 signatures are not checked, so the server listens on loopback only unless started with
+`--allow-remote`. Request bodies are capped at 1 MiB (413 beyond). Tests use `serve_in_thread`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from scoring import wire
+from scoring.control_client import LocalControlClient
+from scoring.local_group import open_group
+from scoring.runtime_client import LocalRuntimeClient
+
+log = logging.getLogger("scoring.server")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+#: Seconds an idle keep-alive connection (or a stalled request body) is kept open.
+IDLE_TIMEOUT = 60.0
+#: An oversized body up to this size is read and discarded, so the client gets its 413 instead
+#: of a connection reset; beyond it the connection is closed after the 413.
+DRAIN_LIMIT = 64 * 1024 * 1024
+#: Seconds a stopping server waits for requests in flight.
+GRACE_SECONDS = 10.0
+
+
+MAX_HEADERS = 100
+MAX_LINE = 65536
+
+
+class Headers(dict[str, str]):
+    """Request headers with lower-case names (what `scoring.wire` expects), case-insensitive get."""
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
+class BodyError(Exception):
+    """The request body could not be framed: reply with this status and close the connection."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# -- loopback guard --------------------------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """True when every address `host` resolves to is a loopback address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0].split("%", 1)[0]).is_loopback for i in infos)
+
+
+class RemoteBindRefused(ValueError):
+    """Binding beyond loopback without `allow_remote`."""
+
+
+def check_bind(host: str, allow_remote: bool) -> None:
+    if not is_loopback(host) and not allow_remote:
+        raise RemoteBindRefused(
+            f"Refusing to listen on {host!r}: the local endpoint does not check SigV4 signatures, so "
+            "anyone who can reach it can query your campaigns. Use 127.0.0.1, or pass --allow-remote "
+            "(allow_remote=True) if you really mean to serve other machines.")
+
+
+# -- HTTP transport --------------------------------------------------------------------------
+class Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with persistent connections; every method is routed by `scoring.wire`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalPersonalize/1.0"
+    timeout = IDLE_TIMEOUT
+    wbufsize = 64 * 1024  # headers and body leave in one write (flushed by handle_one_request)
+    disable_nagle_algorithm = True
+    server: LocalEndpointServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def __getattr__(self, name: str) -> Any:
+        # Any method (PUT, DELETE, FOO, ...) gets a JSON 404/405 from the router, never a 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        """The stdlib's request-line rules with a lean header reader (the stdlib runs the email
+        package's MIME parser on every request: the largest single cost of a small request)."""
+        self.command = None  # type: ignore[assignment]
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if not words:
+            return False
+        if len(words) != 3:
+            self.send_error(400, f"Bad request syntax ({self.requestline[:100]!r})")
+            return False
+        command, path, version = words
+        major, dot, minor = version[5:].partition(".")
+        if not (version.startswith("HTTP/") and dot and major.isdigit() and minor.isdigit()
+                and len(major) <= 10 and len(minor) <= 10):
+            self.send_error(400, f"Bad request version ({version[:40]!r})")
+            return False
+        if (int(major), int(minor)) >= (2, 0):
+            self.send_error(400, f"HTTP version {version[:40]} is not supported: use HTTP/1.1.")
+            return False
+        self.request_version = version
+        self.close_connection = (int(major), int(minor)) < (1, 1)
+        self.command, self.path = command, path
+        if self.path.startswith("//"):
+            self.path = "/" + self.path.lstrip("/")
+
+        headers = Headers()
+        for _ in range(MAX_HEADERS + 1):
+            line = self.rfile.readline(MAX_LINE + 1)
+            if len(line) > MAX_LINE:
+                self.send_error(431, "Header line too long")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, colon, value = line.decode("iso-8859-1").partition(":")
+            if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+                self.send_error(400, f"Malformed header line ({line[:60]!r})")
+                return False
+            name, value = name.lower(), value.strip()
+            if name in headers:
+                if name == "content-length" and headers[name] != value:
+                    self.send_error(400, "Conflicting Content-Length headers")
+                    return False
+                value = value if name == "content-length" else f"{headers[name]}, {value}"
+            headers[name] = value
+        else:
+            self.send_error(431, f"More than {MAX_HEADERS} headers")
+            return False
+        self.headers = headers  # type: ignore[assignment]
+
+        connection = headers.get("connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if headers.get("expect", "").lower() == "100-continue" and version >= "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
+
+    def _dispatch(self) -> None:
+        server = self.server
+        with server.inflight_lock:
+            server.inflight += 1
+        try:
+            try:
+                body = self._read_body()
+            except BodyError as exc:
+                self.close_connection = True
+                self._write(wire.error_reply(exc.status, exc.code, exc.message,
+                                             json11="x-amz-target" in self.headers))
+                return
+            reply = server.endpoint.handle(self.command, self.path, self.headers, body)
+            if server.stopping:
+                self.close_connection = True
+            self._write(reply)
+        finally:
+            with server.inflight_lock:
+                server.inflight -= 1
+
+    # -- request body --------------------------------------------------------------------
+    def _read_body(self) -> bytes:
+        encoding = (self.headers.get("Transfer-Encoding") or "").lower()
+        if encoding and encoding != "identity":
+            if encoding.replace(" ", "") != "chunked":
+                raise BodyError(400, wire.SERIALIZATION,
+                                f"Transfer-Encoding {encoding[:40]!r} is not supported: send Content-Length.")
+            return self._read_chunked()
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw.strip())
+        except ValueError:
+            raise BodyError(400, wire.SERIALIZATION, "Content-Length is not a number.") from None
+        if length < 0:
+            raise BodyError(400, wire.SERIALIZATION, "Content-Length is negative.")
+        if length > wire.MAX_BODY:
+            self._discard(length)
+            raise BodyError(413, "RequestEntityTooLargeException", _too_large(length))
+        return self._read_exactly(length)
+
+    def _read_exactly(self, n: int) -> bytes:
+        try:
+            data = self.rfile.read(n)
+        except TimeoutError:
+            raise BodyError(408, "RequestTimeoutException", "The request body did not arrive in time.") from None
+        if len(data) < n:
+            raise BodyError(400, wire.SERIALIZATION, f"The request body ended after {len(data)} of {n} bytes.")
+        return data
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            try:
+                line = self.rfile.readline(1024)
+            except TimeoutError:
+                raise BodyError(408, "RequestTimeoutException", "The request body did not arrive in time.") from None
+            try:
+                size = int(line.split(b";", 1)[0].strip() or b"x", 16)
+            except ValueError:
+                raise BodyError(400, wire.SERIALIZATION, "Malformed chunked request body.") from None
+            if size < 0:
+                raise BodyError(400, wire.SERIALIZATION, "Malformed chunked request body.")
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):  # trailers
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > wire.MAX_BODY:
+                raise BodyError(413, "RequestEntityTooLargeException", _too_large(total))
+            parts.append(self._read_exactly(size))
+            self._read_exactly(2)  # the CRLF after each chunk
+
+    def _discard(self, length: int) -> None:
+        """Read and drop an oversized body (bounded), so the client sees the 413 and no reset."""
+        left = min(length, DRAIN_LIMIT)
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
+    def handle_expect_100(self) -> bool:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > wire.MAX_BODY:  # refuse before the client sends the body
+            self.close_connection = True
+            self._write(wire.error_reply(413, "RequestEntityTooLargeException", _too_large(length)))
+            return False
+        return super().handle_expect_100()
+
+    # -- responses -----------------------------------------------------------------------
+    def _write(self, reply: wire.Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, huge headers) as JSON, not HTML."""
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # garbage request line: still answer with a status line
+        status = 405 if code == 501 else code
+        text = message or self.responses.get(code, ("Bad request",))[0]
+        self.log_error("code %d, message %s", status, text)
+        self._write(wire.error_reply(status, wire.SERIALIZATION if status == 400 else "HttpError", text))
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        if self.server.verbose:
+            super().log_request(code, size)
+
+    def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def _too_large(length: int) -> str:
+    return f"The request body ({length} bytes) exceeds the {wire.MAX_BODY} byte limit of the local endpoint."
+
+
+class LocalEndpointServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer with the endpoint attached, in-flight tracking and an idempotent stop."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], endpoint: wire.Endpoint, *, verbose: bool = False) -> None:
+        host = address[0]
+        self.address_family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+        self.endpoint = endpoint
+        self.verbose = verbose
+        self.stopping = False
+        self.inflight = 0
+        self.inflight_lock = threading.Lock()
+        self._serving = threading.Event()
+        self._thread: threading.Thread | None = None
+        super().__init__((host.strip("[]"), address[1]), Handler)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self._serving.set()
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self._serving.clear()
+
+    def shutdown(self, grace: float = GRACE_SECONDS) -> None:
+        """Stop accepting, let requests in flight finish (up to `grace` s), close the socket."""
+        if self.stopping:
+            return
+        self.stopping = True
+        if self._serving.is_set():
+            super().shutdown()
+        deadline = time.monotonic() + grace
+        while self.inflight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.server_close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=grace)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return  # the client went away: nothing to answer
+        super().handle_error(request, client_address)
+
+
+# -- building and running --------------------------------------------------------------------
+def make_endpoint(data_dir: Path | str | None = None) -> wire.Endpoint:
+    """The wire endpoint of one dataset group, its model and metadata loaded up front."""
+    group = open_group(Path(data_dir) if data_dir is not None else None)
+    _ = group.model, group.items, group.campaigns  # load now: fail fast, no first-request stall
+    wire.runtime_routes(), wire.control_operations(), wire.warm_up()
+    return wire.Endpoint(LocalRuntimeClient(group), LocalControlClient(group))
+
+
+def make_server(data_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                *, allow_remote: bool = False, verbose: bool = False) -> LocalEndpointServer:
+    check_bind(host, allow_remote)
+    return LocalEndpointServer((host, port), make_endpoint(data_dir), verbose=verbose)
+
+
+def serve_in_thread(data_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = 0,
+                    *, allow_remote: bool = False, verbose: bool = False) -> tuple[LocalEndpointServer, str]:
+    """Start a server on a background thread (port 0: a free port). Returns (server, base_url);
+    stop it with `server.shutdown()`."""
+    server = make_server(data_dir, host, port, allow_remote=allow_remote, verbose=verbose)
+    thread = threading.Thread(target=server.serve_forever, name=f"personalize-endpoint-{server.server_port}",
+                              daemon=True)
+    server._thread = thread
+    thread.start()
+    server._serving.wait(5)
+    return server, server.base_url
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m scoring.server", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=None,
+                   help="dataset group folder (default: the demo group, built on first use)")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --host (signatures are NOT checked: anyone who can reach "
+                   "the port can call it)")
+    p.add_argument("--verbose", action="store_true", help="log every request")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        server = make_server(args.data, args.host, args.port, allow_remote=args.allow_remote,
+                             verbose=args.verbose)
+    except RemoteBindRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if not is_loopback(args.host):
+        print(f"WARNING: listening on {args.host} without signature checks: anyone who can reach "
+              "this port can query these campaigns.", file=sys.stderr)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    thread = threading.Thread(target=server.serve_forever, name="personalize-endpoint", daemon=True)
+    server._thread = thread
+    thread.start()
+
+    group = server.endpoint.runtime.group
+    url = server.base_url
+    print(f"Local Personalize endpoint for dataset group {group.name} ({group.path}) on {url}", flush=True)
+    for campaign in group.campaigns:
+        print(f"  campaign {campaign.arn}  ({campaign.recipe})")
+    print(f"Point boto3 at it:\n  export AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME={url}\n"
+          f"  export AWS_ENDPOINT_URL_PERSONALIZE={url}\n"
+          "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1\n"
+          "Ctrl+C stops it.", flush=True)
+    while not stop.wait(0.5):
+        if not thread.is_alive():
+            return 1
+    print("Stopping: finishing requests in flight...", file=sys.stderr, flush=True)
+    server.shutdown()
+    print("Stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
