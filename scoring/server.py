@@ -324,6 +324,7 @@ class LocalEndpointServer(ThreadingHTTPServer):
         self.stopping = False
         self.inflight = 0
         self.inflight_lock = threading.Lock()
+        self.connections: set[socket.socket] = set()  # open keep-alive sockets, closed on shutdown
         self._serving = threading.Event()
         self._thread: threading.Thread | None = None
         super().__init__((host.strip("[]"), address[1]), Handler)
@@ -350,9 +351,27 @@ class LocalEndpointServer(ThreadingHTTPServer):
         deadline = time.monotonic() + grace
         while self.inflight and time.monotonic() < deadline:
             time.sleep(0.01)
+        # Idle keep-alive connections would otherwise go on being served after the stop.
+        with self.inflight_lock:
+            open_sockets = list(self.connections)
+        for sock in open_sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.server_close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=grace)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.inflight_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.inflight_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]

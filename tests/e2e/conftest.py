@@ -40,6 +40,14 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _hermetic_aws_env() -> dict[str, str]:
+    """Dummy credentials and no user AWS config: the app never reaches a real account in tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return env | {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                  "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                  "AWS_EC2_METADATA_DISABLED": "true"}
+
+
 @pytest.fixture(scope="session")
 def app_url(demo_dir: Path) -> Iterator[str]:
     """The console served by `streamlit run`, once per session (per xdist worker)."""
@@ -55,7 +63,7 @@ def app_url(demo_dir: Path) -> Iterator[str]:
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          "--client.toolbarMode", "viewer"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=_hermetic_aws_env())
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not _healthy(url):
