@@ -35,7 +35,7 @@ from scoring.model import MODEL_FILE, SoftmaxModel
 from scoring.train import format_metrics, train_with_metrics
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)
@@ -89,7 +89,7 @@ def ensure_demo(data_dir: Path = paths.DEMO_DIR, *,
 
 
 def campaigns_config(created_at: int) -> dict[str, Any]:
-    """campaigns.json of the demo group: two solutions, one campaign each, same model.npz."""
+    """campaigns.json of the demo group: one solution and campaign per recipe, one model.npz."""
     trained_at = created_at + 3600
     config = {"enableMetadataWithRecommendations": False, "syncWithLatestSolutionVersion": False}
     return {
@@ -98,6 +98,8 @@ def campaigns_config(created_at: int) -> dict[str, Any]:
             {"name": SOLUTION, "recipe": USER_PERSONALIZATION_RECIPE, "trainedAt": trained_at},
             {"name": RANKING_SOLUTION, "recipe": PERSONALIZED_RANKING_RECIPE,
              "trainedAt": trained_at},
+            {"name": "demo-sims", "recipe": "aws-sims", "trainedAt": trained_at},
+            {"name": "demo-popularity-count", "recipe": "aws-popularity-count", "trainedAt": trained_at},
         ],
         "campaigns": [
             {"name": "demo-user-personalization", "solution": SOLUTION,
@@ -106,6 +108,10 @@ def campaigns_config(created_at: int) -> dict[str, Any]:
             {"name": "demo-personalized-ranking", "solution": RANKING_SOLUTION,
              "recipe": PERSONALIZED_RANKING_RECIPE, "minProvisionedTPS": 1,
              "campaignConfig": dict(config)},
+            {"name": "demo-related-items", "solution": "demo-sims", "recipe": "aws-sims",
+             "minProvisionedTPS": 1, "campaignConfig": dict(config)},
+            {"name": "demo-popular-items", "solution": "demo-popularity-count",
+             "recipe": "aws-popularity-count", "minProvisionedTPS": 1, "campaignConfig": dict(config)},
         ],
         "filters": [],
     }

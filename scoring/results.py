@@ -195,8 +195,11 @@ def catalogue_scores(runtime: Any, params: Mapping[str, Any]) -> tuple[np.ndarra
     score_all = getattr(runtime, "catalogue_scores", None)
     if score_all is None or "itemId" in params:
         return None
-    ids, scores = score_all(campaignArn=params["campaignArn"], userId=params.get("userId"),
-                            context=params.get("context"))
+    answer = score_all(campaignArn=params["campaignArn"], userId=params.get("userId"),
+                       context=params.get("context"))
+    if answer is None:
+        return None
+    ids, scores = answer
     return np.asarray(ids), np.asarray(scores, dtype=np.float64)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from scoring import errors, recipes, validation
 from scoring.local_group import Campaign, LocalGroup
-from scoring.softmax import softmax, top_k_scores
+from scoring.softmax import softmax, top_k, top_k_scores
 
 SERVICE = "personalize-runtime"
 DEFAULT_RESULTS = 25
@@ -50,21 +50,15 @@ class LocalRuntimeClient:
         if campaign.kind == recipes.PERSONALIZED_RANKING:
             raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
                               "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
-        if campaign.kind != recipes.USER_PERSONALIZATION:
-            raise self._error(errors.INVALID_INPUT, f"Recipe {campaign.recipe} is not served by the "
-                              "local model yet.", op)
-        user_id = params.get("userId")
-        if not user_id:
-            raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
-                              "user-personalization recipe.", op)
         self._check_filters(params, op)
         self._check_metadata(campaign, params, op)
-
-        model = self.group.model
-        vector = model.user_vector(user_id, params.get("context"))
-        rows, scores = top_k_scores(model.logits(vector), int(params.get("numResults", DEFAULT_RESULTS)))
-        reason = None if model.knows_user(user_id) else [POPULAR_REASON]
-        items = self._predicted(rows, scores, params.get("metadataColumns"), reason)
+        num = int(params.get("numResults", DEFAULT_RESULTS))
+        if campaign.kind == recipes.RELATED_ITEMS:
+            items = self._related_items(params.get("itemId"), num, params.get("metadataColumns"), op)
+        elif campaign.kind == recipes.POPULAR_ITEMS:
+            items = self._popular_items(num, params.get("metadataColumns"), None)
+        else:
+            items = self._user_items(params, num, op)
         return {"itemList": items, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
@@ -93,11 +87,54 @@ class LocalRuntimeClient:
         return {"personalizedRanking": ranked, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
+    def _user_items(self, params: Mapping[str, Any], num: int, op: str) -> list[dict[str, Any]]:
+        """USER_PERSONALIZATION: softmax over the catalogue for w̄_u (user + context)."""
+        user_id = params.get("userId")
+        if not user_id:
+            raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
+                              "user-personalization recipe.", op)
+        model = self.group.model
+        vector = model.user_vector(user_id, params.get("context"))
+        rows, scores = top_k_scores(model.logits(vector), num)
+        reason = None if model.knows_user(user_id) else [POPULAR_REASON]
+        return self._predicted(rows, scores, params.get("metadataColumns"), reason)
+
+    def _popular_items(self, num: int, metadata: Mapping[str, list[str]] | None,
+                       reason: list[str] | None) -> list[dict[str, Any]]:
+        """POPULAR_ITEMS (popularity-count): most interacted items, no score, as Personalize."""
+        rows = top_k(self.group.model.item_popularity, num)
+        return self._predicted(rows, None, metadata, reason)
+
+    def _related_items(self, item_id: str | None, num: int, metadata: Mapping[str, list[str]] | None,
+                       op: str) -> list[dict[str, Any]]:
+        """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.
+
+        The bias column is left out: it measures popularity, not likeness. An item the model
+        was not trained on gets popular items, as SIMS does.
+        """
+        if not item_id:
+            raise self._error(errors.INVALID_INPUT, "itemId is required for a campaign of a "
+                              "related-items recipe.", op)
+        model = self.group.model
+        row = int(model.item_rows([item_id])[0])
+        if row < 0:
+            return self._popular_items(num, metadata, [POPULAR_REASON])
+        vectors = model.item_factors[:, :-1]
+        norms = np.linalg.norm(vectors, axis=1) + 1e-12
+        similarity = (vectors @ vectors[row]) / (norms * norms[row])
+        similarity[row] = -np.inf  # an item is not related to itself
+        return self._predicted(top_k(similarity, num), None, metadata, None)
+
     # -- local extensions (not in boto3) ---------------------------------------------------
     def catalogue_scores(self, *, campaignArn: str, userId: str | None,
-                         context: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Every item ID and its catalogue score for one user: what a live campaign never shows."""
-        self._campaign(campaignArn, "GetRecommendations")
+                         context: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every item ID and its catalogue score for one user: what a live campaign never shows.
+
+        None for recipes that return no scores (related items, popularity count).
+        """
+        campaign = self._campaign(campaignArn, "GetRecommendations")
+        if not recipes.has_scores(campaign.recipe):
+            return None
         model = self.group.model
         return model.item_ids, softmax(model.logits(model.user_vector(userId, context)))
 
@@ -143,11 +180,13 @@ class LocalRuntimeClient:
             entry["metadata"] = {c: ("" if row is None else str(row[c])) for c in columns}
         return entry
 
-    def _predicted(self, rows: np.ndarray, scores: np.ndarray, metadata: Mapping[str, list[str]] | None,
-                   reason: list[str] | None) -> list[dict[str, Any]]:
+    def _predicted(self, rows: np.ndarray, scores: np.ndarray | None,
+                   metadata: Mapping[str, list[str]] | None, reason: list[str] | None) -> list[dict[str, Any]]:
+        """PredictedItem dicts; `scores=None` for recipes that return none."""
         ids = self.group.model.item_ids
         out = []
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+        values = [None] * len(rows) if scores is None else scores.tolist()
+        for row, score in zip(rows.tolist(), values, strict=True):
             entry = self._unscored_item(str(ids[row]), score, metadata)
             if reason:
                 entry["reason"] = list(reason)

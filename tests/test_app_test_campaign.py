@@ -111,6 +111,18 @@ def test_ranking_is_prefilled_with_items_from_the_data() -> None:
     assert len(at.dataframe[0].value) == 10
 
 
+def test_related_items_form_asks_for_an_item_and_shows_no_scores() -> None:
+    at = new_app().run()
+    at.selectbox(key="campaign_arn").set_value(arns.local_arn("campaign", "demo-related-items")).run()
+    assert "user_id" not in [w.key for w in at.text_input]
+    at.text_input(key="item_id").input("10")
+    submit(at)
+    assert not at.exception and not errors_of(at)
+    table = at.dataframe[0].value
+    assert len(table) == 25 and table["Score"].isna().all()
+    assert "10" not in set(table["Item ID"])
+
+
 def test_unknown_user_gets_popular_items() -> None:
     at = new_app().run()
     at.text_input(key="user_id").input("someone-new")

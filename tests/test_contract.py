@@ -20,6 +20,8 @@ from tests.support.stubbed import StubbedClient
 REC = arns.local_arn("campaign", "demo-user-personalization")
 RANK = arns.local_arn("campaign", "demo-personalized-ranking")
 MISSING = arns.local_arn("campaign", "no-such-campaign")
+SIMS = arns.local_arn("campaign", "demo-related-items")
+POPULAR = arns.local_arn("campaign", "demo-popular-items")
 USER = "1"
 
 
@@ -119,6 +121,29 @@ class ClientContract:
     def test_recommendations_from_a_ranking_campaign_are_invalid(self, runtime: Any) -> None:
         with pytest.raises(runtime.exceptions.InvalidInputException):
             runtime.get_recommendations(campaignArn=RANK, userId=USER)
+
+    # -- unscored recipes: related items and popularity count ---------------------------
+    def test_related_items_have_no_scores_and_exclude_the_item(self, runtime: Any) -> None:
+        items = runtime.get_recommendations(campaignArn=SIMS, itemId="10", numResults=15)["itemList"]
+        assert len(items) == 15
+        assert all("score" not in i for i in items)
+        assert "10" not in {i["itemId"] for i in items}
+
+    def test_related_items_of_an_unknown_item_are_popular_items(self, runtime: Any) -> None:
+        unknown = runtime.get_recommendations(campaignArn=SIMS, itemId="no-such-item", numResults=5)["itemList"]
+        popular = runtime.get_recommendations(campaignArn=POPULAR, numResults=5)["itemList"]
+        assert [i["itemId"] for i in unknown] == [i["itemId"] for i in popular]
+        assert all(i["reason"] == ["Popular item"] for i in unknown)
+
+    def test_related_items_need_an_item_id(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException):
+            runtime.get_recommendations(campaignArn=SIMS, userId=USER)
+
+    def test_popular_items_are_the_same_for_every_user(self, runtime: Any) -> None:
+        a = runtime.get_recommendations(campaignArn=POPULAR, userId="1", numResults=10)["itemList"]
+        b = runtime.get_recommendations(campaignArn=POPULAR, userId="2", numResults=10)["itemList"]
+        assert a == b and len(a) == 10
+        assert all("score" not in i for i in a)
 
     # -- GetPersonalizedRanking ----------------------------------------------------------
     def test_ranking_returns_every_input_item(self, runtime: Any) -> None:

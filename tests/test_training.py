@@ -54,10 +54,13 @@ def test_demo_group_has_every_file_and_the_campaigns(demo: Path) -> None:
     assert isinstance(config["datasetGroup"]["createdAt"], int)
     assert [(s["name"], s["recipe"]) for s in config["solutions"]] == [
         ("demo-softmax", "aws-user-personalization-v2"),
-        ("demo-softmax-ranking", "aws-personalized-ranking-v2")]
+        ("demo-softmax-ranking", "aws-personalized-ranking-v2"),
+        ("demo-sims", "aws-sims"), ("demo-popularity-count", "aws-popularity-count")]
     assert [(c["name"], c["solution"], c["recipe"]) for c in config["campaigns"]] == [
         ("demo-user-personalization", "demo-softmax", "aws-user-personalization-v2"),
-        ("demo-personalized-ranking", "demo-softmax-ranking", "aws-personalized-ranking-v2")]
+        ("demo-personalized-ranking", "demo-softmax-ranking", "aws-personalized-ranking-v2"),
+        ("demo-related-items", "demo-sims", "aws-sims"),
+        ("demo-popular-items", "demo-popularity-count", "aws-popularity-count")]
     for campaign in config["campaigns"]:
         assert campaign["minProvisionedTPS"] == 1
         assert campaign["campaignConfig"] == {"enableMetadataWithRecommendations": False,

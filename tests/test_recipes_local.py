@@ -1,0 +1,38 @@
+"""The unscored local recipes against slow, obviously correct references on the demo model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import scoring
+from scoring import arns
+
+
+def test_popular_items_follow_training_counts(demo_dir: Path) -> None:
+    runtime = scoring.client("personalize-runtime", demo_dir)
+    model = runtime.group.model
+    items = runtime.get_recommendations(campaignArn=arns.local_arn("campaign", "demo-popular-items"),
+                                        numResults=20)["itemList"]
+    counts = [float(model.item_popularity[model.item_rows([i["itemId"]])[0]]) for i in items]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] == float(model.item_popularity.max())
+
+
+def test_related_items_are_the_nearest_by_cosine(demo_dir: Path) -> None:
+    runtime = scoring.client("personalize-runtime", demo_dir)
+    model = runtime.group.model
+    items = runtime.get_recommendations(campaignArn=arns.local_arn("campaign", "demo-related-items"),
+                                        itemId="42", numResults=10)["itemList"]
+    vectors = model.item_factors[:, :-1].astype(np.float64)
+    target = vectors[model.item_rows(["42"])[0]]
+    cosine = [float(v @ target / (np.linalg.norm(v) * np.linalg.norm(target))) for v in vectors]
+    reference = [str(model.item_ids[i]) for i in np.argsort(cosine)[::-1] if str(model.item_ids[i]) != "42"][:10]
+    assert [i["itemId"] for i in items] == reference
+
+
+def test_catalogue_scores_are_only_for_scored_recipes(demo_dir: Path) -> None:
+    runtime = scoring.client("personalize-runtime", demo_dir)
+    assert runtime.catalogue_scores(campaignArn=arns.local_arn("campaign", "demo-popular-items"),
+                                    userId="1") is None
