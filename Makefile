@@ -38,7 +38,7 @@ test: $(VENV)/.dev-installed demo
 bench: $(VENV)/.dev-installed demo
 	$(PY) bench/scoring.py
 	$(PY) bench/first_table.py
-	$(PY) bench/endpoint.py
+	$(PY) bench/endpoint.py --processes 2
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts
