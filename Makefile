@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 ## Start the console on the local demo campaign (no AWS account needed).
 run: demo
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## Serve the demo campaigns over Personalize's own HTTP APIs, so unmodified boto3 code runs
 ## against them (AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME=http://127.0.0.1:8080, see README).

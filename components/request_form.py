@@ -47,9 +47,14 @@ def suggestions_for(selection: Selection, details: CampaignDetails) -> Suggestio
     return Suggestions(requests.suggested_user(model), requests.suggested_items(model), keys, values)
 
 
-def demo_hint(selection: Selection, suggestions: Suggestions) -> None:
+def demo_hint(selection: Selection, suggestions: Suggestions, needs_user: bool = True) -> None:
     """A first thing to try, on local campaigns whose data has a DEVICE context."""
     if not selection.config.is_local or not suggestions.user_id:
+        return
+    if not needs_user:
+        if suggestions.items:
+            st.caption(f"Try item {suggestions.items[0]}: related items are its nearest neighbours "
+                       "in the item embedding, returned without scores.")
         return
     devices = suggestions.context_values.get("DEVICE", [])
     if "mobile phone" in devices and "smart tv" in devices:

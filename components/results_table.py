@@ -44,6 +44,9 @@ def render(result: Result) -> None:
         st.info("This user is not in the training data: the campaign answers with popular items.",
                 icon=":material/person_search:")
     shown = [c for c in table.columns if c != "Reason" or table["Reason"].ne("").any()]
+    if table["Score"].isna().all():  # recipes without scores: the console shows none either
+        shown.remove("Score")
+        st.caption("This recipe returns items without scores, as Amazon Personalize does.")
     height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
     st.dataframe(table, hide_index=True, column_order=shown, height=height, key="results_table",
                  column_config=_column_config(results.top_score(table)))

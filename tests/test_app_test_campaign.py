@@ -121,6 +121,7 @@ def test_related_items_form_asks_for_an_item_and_shows_no_scores() -> None:
     table = at.dataframe[0].value
     assert len(table) == 25 and table["Score"].isna().all()
     assert "10" not in set(table["Item ID"])
+    assert any("without scores" in c.value for c in at.caption)
 
 
 def test_unknown_user_gets_popular_items() -> None:
