@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, sources
+from components import errors, sidebar, sources
 from components.sidebar import Selection
 from scoring import campaigns, results
 
@@ -36,6 +36,17 @@ def load(selection: Selection) -> campaigns.CampaignDetails | None:
     except Exception as exc:
         errors.show(exc)
         return None
+
+
+def selected_or_stop() -> tuple[Selection, campaigns.CampaignDetails]:
+    """The sidebar's campaign and its details; stops the page after saying what is missing."""
+    selection = sidebar.current()
+    if not require_campaign(selection):
+        st.stop()
+    details = load(selection)
+    if details is None:
+        st.stop()
+    return selection, details
 
 
 def header(details: campaigns.CampaignDetails, page: str) -> None:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import campaign_view, share, sidebar
+from components import campaign_view, share
 
-selection = sidebar.current()
-if not campaign_view.require_campaign(selection):
-    st.stop()
-details = campaign_view.load(selection)
-if details is None:
-    st.stop()
+selection, details = campaign_view.selected_or_stop()
 
 campaign_view.header(details, "Campaign")
 campaign_view.details_panel(details)

@@ -5,15 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components import (
-    campaign_view, request_form, result_details, results_table, runner, share, sidebar, sources,
+    campaign_view, request_form, result_details, results_table, runner, share, sources,
 )
 
-selection = sidebar.current()
-if not campaign_view.require_campaign(selection):
-    st.stop()
-details = campaign_view.load(selection)
-if details is None:
-    st.stop()
+selection, details = campaign_view.selected_or_stop()
 
 campaign_view.header(details, "Test campaign")
 suggestions = request_form.suggestions_for(selection, details)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from scoring import recipes
+from scoring.dataset import RESERVED_INTERACTION_FIELDS
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,10 @@ def context_keys(control: Any, dataset_group_arn: str | None) -> list[str]:
     if not dataset_group_arn:
         return []
 
-    reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "IMPRESSION",
-                "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"}
     datasets = control.list_datasets(datasetGroupArn=dataset_group_arn).get("datasets", [])
     interactions = next((d for d in datasets if d.get("datasetType", "").upper() == "INTERACTIONS"), None)
     if interactions is None:
         return []
     dataset = control.describe_dataset(datasetArn=interactions["datasetArn"])["dataset"]
     schema = json.loads(control.describe_schema(schemaArn=dataset["schemaArn"])["schema"]["schema"])
-    return [f["name"] for f in schema.get("fields", []) if f["name"] not in reserved]
+    return [f["name"] for f in schema.get("fields", []) if f["name"] not in RESERVED_INTERACTION_FIELDS]

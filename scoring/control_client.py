@@ -133,7 +133,7 @@ class LocalControlClient:
         self._check(op, params)
         arn = params["recipeArn"]
         name = recipes.recipe_name(arn)
-        if arn != recipes.recipe_arn(name) or name not in recipes._BY_NAME:
+        if arn != recipes.recipe_arn(name) or not recipes.is_known(name):
             raise self._missing("Recipe", arn, op)
         kind = recipes.recipe_type(name)
         recipe = {"name": name, "recipeArn": arn, "algorithmArn": f"arn:aws:personalize:::algorithm/{name}",

@@ -41,6 +41,11 @@ def recipe_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+def is_known(name: str) -> bool:
+    """True for the recipe names Amazon Personalize publishes (and the local model emulates)."""
+    return name in _BY_NAME
+
+
 def recipe_type(arn_or_name: str) -> str:
     """USER_PERSONALIZATION, PERSONALIZED_RANKING, RELATED_ITEMS or POPULAR_ITEMS."""
     name = recipe_name(arn_or_name)

@@ -153,9 +153,11 @@ class LocalRuntimeClient:
         return campaign
 
     def _check_filters(self, params: Mapping[str, Any], op: str) -> None:
-        arns = [params.get("filterArn")] + [p.get("filterArn") for p in params.get("promotions") or []]
-        for arn in filter(None, arns):
-            raise self._error(errors.NOT_FOUND, f"Filter {arn} does not exist.", op)
+        # No local filters exist yet, so any filter the request names is unknown.
+        named = [params.get("filterArn")] + [p.get("filterArn") for p in params.get("promotions") or []]
+        missing = next((arn for arn in named if arn), None)
+        if missing:
+            raise self._error(errors.NOT_FOUND, f"Filter {missing} does not exist.", op)
 
     def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
         columns = (params.get("metadataColumns") or {}).get("ITEMS")
