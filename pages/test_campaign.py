@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import (
-    campaign_view, request_form, result_details, results_table, runner, share, sources,
+    campaign_view, recent_interactions, request_form, result_details, results_table, runner, share,
+    sources,
 )
 
 selection, details = campaign_view.selected_or_stop()
@@ -23,9 +24,12 @@ with results_col:
     else:
         result = runner.last(selection)
     if result is not None:
-        results_table.render(result)
+        with st.container(key="results"):
+            results_table.render(result)
     elif request is None:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
+with form_col:
+    recent_interactions.render(selection.config, result)
 
 if result is not None:
     result_details.charts(result)

@@ -62,6 +62,16 @@ def errors_of(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
+def table_of(at: AppTest, column: str = "Rank") -> Any:
+    """The first table on the page with this column (AppTest leaves st.dataframe keys unset).
+
+    "Rank" is the results table; pages show other tables beside it.
+    """
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with a {column!r} column among {[list(d.value.columns) for d in at.dataframe]}"
+    return found[0]
+
+
 def stubbed(service: str) -> tuple[Any, Stubber]:
     """A real boto3 client (dummy keys, no network) whose answers come from a Stubber queue."""
     client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")

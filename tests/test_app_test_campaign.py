@@ -20,6 +20,7 @@ from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_
     live_aws,
     new_app,
     run_app_py_on_every_rerun,
+    table_of,
 )
 
 REC = arns.local_arn("campaign", "demo-user-personalization")
@@ -58,7 +59,7 @@ def test_recommendations_with_a_context_row() -> None:
     submit(at)
     assert not at.exception and not errors_of(at)
 
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert len(table) == 25 and table["Rank"].tolist() == list(range(1, 26))
     assert table["Score"].is_monotonic_decreasing
     assert {"Item ID", "Score", "TITLE", "GENRES"} <= set(table.columns)
@@ -83,7 +84,7 @@ def test_number_of_results_is_honoured() -> None:
     at = new_app().run()
     at.number_input(key="num_results").set_value(7)
     submit(at)
-    assert len(at.dataframe[0].value) == 7
+    assert len(table_of(at)) == 7
 
 
 def test_ranking_returns_every_input_item() -> None:
@@ -95,7 +96,7 @@ def test_ranking_returns_every_input_item() -> None:
     at.text_area(key="items_text").input("10, 20\n30 no-such-item")
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert sorted(table["Item ID"]) == sorted(items)
     assert table["Item ID"].iloc[-1] == "no-such-item" and table["Score"].iloc[-1] == 0.0
     assert table["Score"].sum() == pytest.approx(1.0)
@@ -108,7 +109,7 @@ def test_ranking_is_prefilled_with_items_from_the_data() -> None:
     prefilled = at.text_area(key="items_text").value
     assert len(scoring.requests.parse_item_list(prefilled)) == 10
     submit(at)
-    assert len(at.dataframe[0].value) == 10
+    assert len(table_of(at)) == 10
 
 
 def test_related_items_form_asks_for_an_item_and_shows_no_scores() -> None:
@@ -118,7 +119,7 @@ def test_related_items_form_asks_for_an_item_and_shows_no_scores() -> None:
     at.text_input(key="item_id").input("10")
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert len(table) == 25 and table["Score"].isna().all()
     assert "10" not in set(table["Item ID"])
     assert any("without scores" in c.value for c in at.caption)
@@ -129,7 +130,7 @@ def test_unknown_user_gets_popular_items() -> None:
     at.text_input(key="user_id").input("someone-new")
     submit(at)
     assert not errors_of(at)
-    assert len(at.dataframe[0].value) == 25
+    assert len(table_of(at)) == 25
     assert any("popular items" in i.value for i in at.info)
 
 
@@ -166,18 +167,18 @@ def test_a_shared_link_runs_its_request_on_load() -> None:
     assert not at.exception and not errors_of(at)
     assert at.selectbox(key="campaign_arn").value == RANK
     assert at.text_input(key="ctx_val_0").value == "smart tv"
-    assert sorted(at.dataframe[0].value["Item ID"]) == ["10", "20", "30"]
+    assert sorted(table_of(at)["Item ID"]) == ["10", "20", "30"]
 
 
 def test_the_result_survives_a_trip_to_the_campaign_page() -> None:
     at = new_app().run()
     at.text_input(key="user_id").input("9")
     submit(at)
-    first = at.dataframe[0].value["Item ID"].tolist()
+    first = table_of(at)["Item ID"].tolist()
     at.switch_page("pages/campaign.py").run()
     at.switch_page("pages/test_campaign.py").run()
     assert at.text_input(key="user_id").value == "9"
-    assert at.dataframe[0].value["Item ID"].tolist() == first
+    assert table_of(at)["Item ID"].tolist() == first
 
 
 # -- live (boto3 under Stubber) ------------------------------------------------------------------
@@ -208,7 +209,7 @@ def test_live_campaign_via_boto3(live_aws: LiveAws) -> None:
     at.text_input(key="ctx_val_0").input("tv")
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert table["Item ID"].tolist() == ["i-1", "i-2"] and "TITLE" not in table
     assert len(at.get("plotly_chart")) == 1  # no catalogue distribution from a live campaign
     assert any("only a local campaign" in c.value for c in at.caption)

@@ -38,7 +38,7 @@ def fill(page: Page, key: str, value: str) -> None:
 
 def table_column(page: Page, column: int, rows_expected: int) -> list[str]:
     """Cell texts of one column of the results table (read from the grid's accessible table)."""
-    rows = page.get_by_test_id("stDataFrame").first.locator("table tbody tr")
+    rows = page.locator(".st-key-results").get_by_test_id("stDataFrame").locator("table tbody tr")
     expect(rows).to_have_count(rows_expected)
     return [rows.nth(i).locator("td").nth(column).inner_text().strip() for i in range(rows.count())]
 
