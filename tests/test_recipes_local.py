@@ -36,3 +36,25 @@ def test_catalogue_scores_are_only_for_scored_recipes(demo_dir: Path) -> None:
     runtime = scoring.client("personalize-runtime", demo_dir)
     assert runtime.catalogue_scores(campaignArn=arns.local_arn("campaign", "demo-popular-items"),
                                     userId="1") is None
+
+
+def test_a_cold_user_gets_popular_items_shifted_by_context(demo_dir: Path) -> None:
+    """Unknown users start from the cold-start vector, and the request's context still moves it."""
+    runtime = scoring.client("personalize-runtime", demo_dir)
+    campaign = arns.local_arn("campaign", "demo-user-personalization")
+
+    def top(device: str | None) -> list[dict]:
+        context = {"DEVICE": device} if device else None
+        return runtime.get_recommendations(campaignArn=campaign, userId="never-seen", numResults=10,
+                                           **({"context": context} if context else {}))["itemList"]
+
+    plain, phone, tv = top(None), top("mobile phone"), top("smart tv")
+    assert all(i["reason"] == ["Popular item"] for i in plain + phone + tv)
+    ids = {name: [i["itemId"] for i in items] for name, items in
+           {"plain": plain, "phone": phone, "tv": tv}.items()}
+    assert ids["phone"] != ids["tv"] and ids["phone"] != ids["plain"]
+    # Without context the cold-start ranking is the learned popularity ranking: the most
+    # interacted items lead it.
+    model = runtime.group.model
+    popular = {str(model.item_ids[r]) for r in np.argsort(-model.item_popularity)[:50]}
+    assert len(set(ids["plain"]) & popular) >= 5
