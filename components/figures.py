@@ -99,3 +99,151 @@ def catalogue_distribution(scores: np.ndarray, shown_ids: Sequence[str], shown_s
         legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "xanchor": "left"},
     )
     return fig
+
+
+# -- score normalisation ---------------------------------------------------------------------------
+MASS_COLOUR = "#0073BB"
+LEVEL_COLOURS = {0.5: "#1D8102", 0.9: "#D13212"}
+
+
+def average_score_vs_catalogue(sizes: np.ndarray, averages: np.ndarray, n_items: int | None, *,
+                               at_least: bool = False,
+                               title: str = "Average score 1/N against catalogue size") -> go.Figure:
+    """The line 1/N on log-log axes, with this catalogue marked (or its lower bound, for a live one)."""
+    fig = go.Figure(go.Scatter(
+        x=sizes, y=averages, mode="lines", line={"color": CATALOGUE_COLOUR, "width": 2}, name="1/N",
+        hovertemplate="N = %{x:,.0f}<br>average score 1/N = %{y:.2e}<extra></extra>",
+    ))
+    if n_items:
+        label = f"this catalogue: N {'≥' if at_least else '='} {n_items:,}, 1/N {'≤' if at_least else '='} {1 / n_items:.1e}"
+        fig.add_trace(go.Scatter(
+            x=[n_items], y=[1 / n_items], mode="markers+text", text=[label], textposition="top right",
+            marker={"size": 13, "color": BAR_COLOUR, "symbol": "triangle-right" if at_least else "circle",
+                    "line": {"width": 1, "color": "#232F3E"}},
+            textfont={"size": 13}, name="this catalogue", hovertemplate=label + "<extra></extra>",
+        ))
+    fig.update_layout(
+        title=title, height=380, margin={"l": 10, "r": 20, "t": 50, "b": 10}, showlegend=False,
+        xaxis={"type": "log", "title": "catalogue size N (items)", "exponentformat": "power"},
+        yaxis={"type": "log", "title": "average score 1/N", "exponentformat": "power"},
+    )
+    return fig
+
+
+def cumulative_mass(mass: np.ndarray, levels: dict[float, int | None], *, partial: bool = False,
+                    title: str = "Cumulative probability mass over the ranked catalogue") -> go.Figure:
+    """Share of the mass held by the top k items (log k axis), with the 50% / 90% points annotated.
+
+    `partial`: the curve covers only the returned top N (a live campaign); the rest is unknown.
+    """
+    if mass.size == 0:
+        return _empty(title, "No scores to accumulate.")
+    ranks = np.arange(1, mass.size + 1)
+    fig = go.Figure(go.Scatter(
+        x=ranks, y=mass, mode="lines", line={"color": MASS_COLOUR, "width": 2.5}, line_shape="hv",
+        name="top k items", hovertemplate="top %{x:,} items hold %{y:.1%} of the mass<extra></extra>",
+    ))
+    for level, count in levels.items():
+        colour = LEVEL_COLOURS.get(level, "#232F3E")
+        fig.add_hline(y=level, line_dash="dot", line_color=colour, line_width=1)
+        if count is None:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[count], y=[float(mass[count - 1])], mode="markers+text", textposition="bottom right",
+            text=[f"{level:.0%} of the mass: top {count:,} item{'s' if count != 1 else ''}"],
+            textfont={"size": 13, "color": colour}, marker={"size": 11, "color": colour},
+            name=f"{level:.0%}", hoverinfo="skip",
+        ))
+    fig.update_layout(
+        title=title + (" (returned items only)" if partial else ""), height=380, showlegend=False,
+        margin={"l": 10, "r": 20, "t": 50, "b": 10},
+        xaxis={"type": "log", "title": "top k items (log scale)", "range": [-0.05, math.log10(mass.size) + 0.1]},
+        yaxis={"title": "share of the probability mass", "tickformat": ".0%", "range": [0, 1.04]},
+    )
+    return fig
+
+
+# -- compare: the slope chart ------------------------------------------------------------------------
+UP_COLOUR = "#1D8102"
+DOWN_COLOUR = "#D13212"
+SAME_COLOUR = "#545B64"
+ONLY_COLOUR = "#879596"
+_SLOPE_LABEL_CHARS = 30
+_SLOPE_ROW_PX = 26
+
+
+def _short(text: str, limit: int = _SLOPE_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b: str, *,
+                title: str = "Rank shifts from A to B") -> go.Figure:
+    """Two columns of ranks (A left, B right, rank 1 at the top), a line per item in both lists.
+
+    `rows` is `scoring.compare.rank_shifts`. Lines are green when the item rises in B, red when
+    it falls, grey when it keeps its rank; items in one list only are hollow grey markers at
+    their own side. Labels sit outside the columns, one per rank row, so 25 items stay legible.
+    """
+    if rows.empty:
+        return _empty(title, "Both lists are empty.")
+    depth = int(max(rows["Rank A"].max(skipna=True) if rows["Rank A"].notna().any() else 0,
+                    rows["Rank B"].max(skipna=True) if rows["Rank B"].notna().any() else 0))
+
+    def label(item: str) -> str:
+        name = titles.get(item) or ""
+        return _short(f"{name} ({item})" if name else f"item {item}")
+
+    both = rows[rows["In"] == "both"]
+    fig = go.Figure()
+    for colour, name, part in (
+        (UP_COLOUR, "moved up in B", both[both["Change"] > 0]),
+        (DOWN_COLOUR, "moved down in B", both[both["Change"] < 0]),
+        (SAME_COLOUR, "same rank", both[both["Change"] == 0]),
+    ):
+        if part.empty:
+            continue
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        hover: list[str | None] = []
+        for _, r in part.iterrows():
+            text = f"{label(r['Item ID'])}<br>rank {r['Rank A']} → {r['Rank B']}"
+            xs += [0, 1, None]
+            ys += [int(r["Rank A"]), int(r["Rank B"]), None]
+            hover += [text, text, None]
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines+markers", line={"color": colour, "width": 2},
+            marker={"size": 9, "color": colour}, name=f"{name} ({len(part)})", text=hover,
+            hovertemplate="%{text}<extra></extra>", connectgaps=False,
+        ))
+    for x, column, where, side in ((0, "Rank A", "only in A", "A"), (1, "Rank B", "only in B", "B")):
+        only = rows[rows["In"] == where]
+        if only.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[x] * len(only), y=only[column].astype(int).tolist(), mode="markers",
+            marker={"size": 10, "symbol": "circle-open", "color": ONLY_COLOUR, "line": {"width": 2}},
+            name=f"only in {side} ({len(only)})",
+            text=[f"{label(i)}<br>only in {side}" for i in only["Item ID"]],
+            hovertemplate="%{text}<extra></extra>",
+        ))
+    # Labels: one text trace per side; items in both lists in black, one-list items in grey.
+    for x, column, position, anchor in ((0, "Rank A", "middle left", "A"), (1, "Rank B", "middle right", "B")):
+        present = rows[rows[column].notna()].sort_values(column)
+        colours = ["#16191F" if w == "both" else ONLY_COLOUR for w in present["In"]]
+        fig.add_trace(go.Scatter(
+            x=[x] * len(present), y=present[column].astype(int).tolist(), mode="text",
+            text=[f"{int(r)}. {label(i)}" for r, i in zip(present[column], present["Item ID"], strict=True)],
+            textposition=position, textfont={"size": 12, "color": colours}, hoverinfo="skip",
+            showlegend=False, name=f"labels {anchor}",
+        ))
+    fig.update_layout(
+        title=title, height=max(320, _SLOPE_ROW_PX * depth + 150),
+        margin={"l": 10, "r": 10, "t": 80, "b": 10}, hovermode="closest",
+        xaxis={"range": [-1.25, 2.25], "tickvals": [0, 1], "ticktext": [f"<b>A</b>: {_short(name_a, 40)}",
+                                                                    f"<b>B</b>: {_short(name_b, 40)}"],
+               "side": "top", "showgrid": False, "zeroline": False, "tickfont": {"size": 13}},
+        yaxis={"autorange": False, "range": [depth + 0.7, 0.3], "visible": False},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0.5, "xanchor": "center"},
+        plot_bgcolor="white",
+    )
+    return fig
