@@ -166,9 +166,10 @@ def cumulative_mass(mass: np.ndarray, levels: dict[float, int | None], *, partia
 # -- compare: the slope chart ------------------------------------------------------------------------
 UP_COLOUR = "#1D8102"
 DOWN_COLOUR = "#D13212"
-SAME_COLOUR = "#545B64"
+SAME_COLOUR = "#0073BB"
 ONLY_COLOUR = "#879596"
-_SLOPE_LABEL_CHARS = 30
+_SLOPE_LABEL_CHARS = 34
+_LABEL_GAP = 0.03  # data units between a rank's marker and its label
 _SLOPE_ROW_PX = 26
 
 
@@ -176,13 +177,24 @@ def _short(text: str, limit: int = _SLOPE_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _wrap(text: str, width: int = 36) -> str:
+    """A request label on up to three lines, broken at its " · " separators."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "<br>".join(_short(line, width + 8) for line in lines[:3])
+
+
 def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b: str, *,
                 title: str = "Rank shifts from A to B") -> go.Figure:
     """Two columns of ranks (A left, B right, rank 1 at the top), a line per item in both lists.
 
     `rows` is `scoring.compare.rank_shifts`. Lines are green when the item rises in B, red when
-    it falls, grey when it keeps its rank; items in one list only are hollow grey markers at
-    their own side. Labels sit outside the columns, one per rank row, so 25 items stay legible.
+    it falls, blue when it keeps its rank; items in one list only are hollow grey markers (circles
+    in A, diamonds in B) with grey labels. Labels sit outside the columns, one per rank row, so 25 items stay legible.
     """
     if rows.empty:
         return _empty(title, "Both lists are empty.")
@@ -215,19 +227,21 @@ def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b:
             marker={"size": 9, "color": colour}, name=f"{name} ({len(part)})", text=hover,
             hovertemplate="%{text}<extra></extra>", connectgaps=False,
         ))
-    for x, column, where, side in ((0, "Rank A", "only in A", "A"), (1, "Rank B", "only in B", "B")):
+    for x, column, where, side, symbol in ((0, "Rank A", "only in A", "A", "circle-open"),
+                                           (1, "Rank B", "only in B", "B", "diamond-open")):
         only = rows[rows["In"] == where]
         if only.empty:
             continue
         fig.add_trace(go.Scatter(
             x=[x] * len(only), y=only[column].astype(int).tolist(), mode="markers",
-            marker={"size": 10, "symbol": "circle-open", "color": ONLY_COLOUR, "line": {"width": 2}},
+            marker={"size": 11, "symbol": symbol, "color": ONLY_COLOUR, "line": {"width": 2}},
             name=f"only in {side} ({len(only)})",
             text=[f"{label(i)}<br>only in {side}" for i in only["Item ID"]],
             hovertemplate="%{text}<extra></extra>",
         ))
     # Labels: one text trace per side; items in both lists in black, one-list items in grey.
-    for x, column, position, anchor in ((0, "Rank A", "middle left", "A"), (1, "Rank B", "middle right", "B")):
+    for x, column, position, anchor in ((-_LABEL_GAP, "Rank A", "middle left", "A"),
+                                        (1 + _LABEL_GAP, "Rank B", "middle right", "B")):
         present = rows[rows[column].notna()].sort_values(column)
         colours = ["#16191F" if w == "both" else ONLY_COLOUR for w in present["In"]]
         fig.add_trace(go.Scatter(
@@ -236,14 +250,17 @@ def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b:
             textposition=position, textfont={"size": 12, "color": colours}, hoverinfo="skip",
             showlegend=False, name=f"labels {anchor}",
         ))
+    # Column heads above the label columns: A reads leftwards from its ranks, B rightwards.
+    for x, anchor, side, name in ((-_LABEL_GAP, "right", "A", name_a), (1 + _LABEL_GAP, "left", "B", name_b)):
+        fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="bottom", xanchor=anchor, align=anchor,
+                           showarrow=False, text=f"<b>{side}</b><br>{_wrap(name)}", font={"size": 13})
     fig.update_layout(
-        title=title, height=max(320, _SLOPE_ROW_PX * depth + 150),
-        margin={"l": 10, "r": 10, "t": 80, "b": 10}, hovermode="closest",
-        xaxis={"range": [-1.25, 2.25], "tickvals": [0, 1], "ticktext": [f"<b>A</b>: {_short(name_a, 40)}",
-                                                                    f"<b>B</b>: {_short(name_b, 40)}"],
-               "side": "top", "showgrid": False, "zeroline": False, "tickfont": {"size": 13}},
-        yaxis={"autorange": False, "range": [depth + 0.7, 0.3], "visible": False},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0.5, "xanchor": "center"},
+        title=title, height=max(360, _SLOPE_ROW_PX * depth + 210),
+        margin={"l": 10, "r": 10, "t": 130, "b": 10}, hovermode="closest",
+        xaxis={"range": [-1.25, 2.25], "visible": False, "fixedrange": True},
+        yaxis={"autorange": False, "range": [depth + 0.7, 0.3], "visible": False, "fixedrange": True},
+        legend={"orientation": "h", "yanchor": "top", "y": 1.0, "x": 1, "xanchor": "right",
+                "yref": "container", "font": {"size": 12}},
         plot_bgcolor="white",
     )
     return fig
