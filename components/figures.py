@@ -115,13 +115,17 @@ def average_score_vs_catalogue(sizes: np.ndarray, averages: np.ndarray, n_items:
         hovertemplate="N = %{x:,.0f}<br>average score 1/N = %{y:.2e}<extra></extra>",
     ))
     if n_items:
-        label = f"this catalogue: N {'≥' if at_least else '='} {n_items:,}, 1/N {'≤' if at_least else '='} {1 / n_items:.1e}"
+        sign, inverse = ("≥", "≤") if at_least else ("=", "=")
+        label = f"this catalogue<br>N {sign} {n_items:,} · 1/N {inverse} {1 / n_items:.1e}"
         fig.add_trace(go.Scatter(
-            x=[n_items], y=[1 / n_items], mode="markers+text", text=[label], textposition="top right",
+            x=[n_items], y=[1 / n_items], mode="markers", name="this catalogue",
             marker={"size": 13, "color": BAR_COLOUR, "symbol": "triangle-right" if at_least else "circle",
                     "line": {"width": 1, "color": "#232F3E"}},
-            textfont={"size": 13}, name="this catalogue", hovertemplate=label + "<extra></extra>",
+            hovertemplate=label.replace("<br>", ": ") + "<extra></extra>",
         ))
+        # Annotations on log axes take log10 coordinates; unlike marker text they are never clipped.
+        fig.add_annotation(x=math.log10(n_items), y=-math.log10(n_items), text=label, showarrow=True,
+                           arrowhead=0, ax=40, ay=-45, xanchor="left", align="left", font={"size": 13})
     fig.update_layout(
         title=title, height=380, margin={"l": 10, "r": 20, "t": 50, "b": 10}, showlegend=False,
         xaxis={"type": "log", "title": "catalogue size N (items)", "exponentformat": "power"},
@@ -148,16 +152,20 @@ def cumulative_mass(mass: np.ndarray, levels: dict[float, int | None], *, partia
         fig.add_hline(y=level, line_dash="dot", line_color=colour, line_width=1)
         if count is None:
             continue
+        text = f"{level:.0%} of the mass<br>in the top {count:,} item{'s' if count != 1 else ''}"
         fig.add_trace(go.Scatter(
-            x=[count], y=[float(mass[count - 1])], mode="markers+text", textposition="bottom right",
-            text=[f"{level:.0%} of the mass: top {count:,} item{'s' if count != 1 else ''}"],
-            textfont={"size": 13, "color": colour}, marker={"size": 11, "color": colour},
-            name=f"{level:.0%}", hoverinfo="skip",
+            x=[count], y=[float(mass[count - 1])], mode="markers", marker={"size": 11, "color": colour},
+            name=f"{level:.0%}", hovertemplate=text.replace("<br>", " ") + "<extra></extra>",
         ))
+        # Up and to the left of the point, where the rising curve leaves room; x is log10 (log axis).
+        fig.add_annotation(x=math.log10(count), y=float(mass[count - 1]), text=text, showarrow=True,
+                           arrowhead=0, ax=-50, ay=-28, xanchor="right", align="right",
+                           font={"size": 13, "color": colour})
     fig.update_layout(
         title=title + (" (returned items only)" if partial else ""), height=380, showlegend=False,
         margin={"l": 10, "r": 20, "t": 50, "b": 10},
-        xaxis={"type": "log", "title": "top k items (log scale)", "range": [-0.05, math.log10(mass.size) + 0.1]},
+        xaxis={"type": "log", "title": "top k items (log scale)", "range": [-0.05, math.log10(mass.size) + 0.1],
+               "dtick": 1},
         yaxis={"title": "share of the probability mass", "tickformat": ".0%", "range": [0, 1.04]},
     )
     return fig
