@@ -185,16 +185,35 @@ def _filter(side: Selection, details: CampaignDetails, key: str) -> tuple[str | 
     return arn, names[arn], values
 
 
-def render(selection: Selection, side: str, num_results: int) -> SideRequest | None:
-    """Draw one side's inputs (inside the caller's column); the request, or None after a mistake."""
+@dataclass
+class Side:
+    """What one side's form produced: a request to run, or the mistake to show when asked to run."""
+
+    request: SideRequest | None
+    mistake: str | None
+    slot: Any  # an st.empty() at the bottom of the side, for that mistake
+
+    def show_mistake(self) -> None:
+        if self.mistake:
+            self.slot.error(self.mistake, icon=":material/edit_note:")
+
+
+def render(selection: Selection, side: str, num_results: int) -> Side:
+    """Draw one side's inputs (inside the caller's column). Form mistakes are kept, not shown: the
+    page shows them when Compare is pressed, not while the user is still typing."""
+    request, mistake = _render(selection, side, num_results)
+    return Side(request, mistake, st.empty())
+
+
+def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequest | None, str | None]:
     key = f"cmp_{side.lower()}"
     st.subheader(f"Request {side}")
     chosen = _side_selection(selection, key)
     if chosen is None:
-        return None
+        return None, None  # the failure is already on screen
     details = _campaign(chosen, key, selection.campaign_arn)
     if details is None:
-        return None
+        return None, None
     st.caption(f"recipe {details.recipe} ({details.kind.replace('_', ' ').lower()})"
                + ("" if details.has_scores else " · returns no scores"))
     suggestions = request_form.suggestions_for(chosen, details)
@@ -215,14 +234,13 @@ def render(selection: Selection, side: str, num_results: int) -> SideRequest | N
     try:
         method, params = requests.build_request(inputs)
     except requests.RequestError as exc:
-        st.error(f"Request {side}: {exc.message}", icon=":material/edit_note:")
-        return None
+        return None, f"Request {side}: {exc.message}"
     if filter_arn:
         params["filterArn"] = filter_arn
         values = compare.filter_values(raw_values)
         if values:
             params["filterValues"] = values
-    return SideRequest(side, chosen, details, method, params, filter_name)
+    return SideRequest(side, chosen, details, method, params, filter_name), None
 
 
 def items_frame(request: SideRequest) -> pd.DataFrame | None:

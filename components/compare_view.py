@@ -50,8 +50,12 @@ def _ask(request: SideRequest) -> Answer | None:
     return Answer(request.side, request.label, request.selection.config.key, request.params, table)
 
 
-def run(a: SideRequest, b: SideRequest) -> Comparison | None:
-    """Both calls; a failure of either is shown (naming the side) and forgets the last comparison."""
+def run(sidebar_key: tuple[str | None, ...], a: SideRequest, b: SideRequest) -> Comparison | None:
+    """Both calls; a failure of either is shown (naming the side) and forgets the last comparison.
+
+    The comparison is remembered for the sidebar's source (`sidebar_key`), so switching the
+    sidebar to another source does not show a comparison made with the previous one.
+    """
     st.session_state.pop(_RESULT, None)
     with st.spinner("Asking both campaigns…"):
         answer_a, answer_b = _ask(a), _ask(b)
@@ -59,12 +63,13 @@ def run(a: SideRequest, b: SideRequest) -> Comparison | None:
         return None
     comparison = Comparison(answer_a, answer_b, compare.agreement(answer_a.ids, answer_b.ids),
                             compare.rank_shifts(answer_a.ids, answer_b.ids))
-    st.session_state[_RESULT] = comparison
+    st.session_state[_RESULT] = (sidebar_key, comparison)
     return comparison
 
 
-def last() -> Comparison | None:
-    return st.session_state.get(_RESULT)
+def last(sidebar_key: tuple[str | None, ...]) -> Comparison | None:
+    kept = st.session_state.get(_RESULT)
+    return kept[1] if kept is not None and kept[0] == sidebar_key else None
 
 
 # -- showing it --------------------------------------------------------------------------------------
