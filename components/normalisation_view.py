@@ -140,15 +140,18 @@ def inputs(selection: Selection, suggestions: Suggestions) -> tuple[Inputs | Non
                             help="Personalize does not expose it; with it the page can place 1/N and bound "
                                  "the entropy from above.")
         submitted = st.form_submit_button("Show the numbers", key="norm_submit", type="primary")
+    # Mistakes are shown when the button is pressed, not while the user is still typing.
     try:
         context = requests.context_dict([(st.session_state.get("norm_ctx_key", ""),
                                           st.session_state.get("norm_ctx_val", ""))])
     except requests.RequestError as exc:
-        errors.show(exc)
+        if submitted:
+            errors.show(exc)
         return None, submitted
     user = (st.session_state.get("norm_user") or "").strip()
     if not user:
-        st.error("Enter a user ID: scores are computed for one user.", icon=":material/edit_note:")
+        if submitted:
+            st.error("Enter a user ID: scores are computed for one user.", icon=":material/edit_note:")
         return None, submitted
     size = int(st.session_state.get("norm_catalogue") or 0) if not selection.config.is_local else 0
     return Inputs(user, context, int(st.session_state.get("norm_top_n") or DEFAULT_TOP_N), size or None), submitted

@@ -31,6 +31,8 @@ if pair.recommend is None:
 elif given is not None and (submitted or (study is None and selection.config.is_local)):
     # Local campaigns answer at once, so the page opens with the numbers; live calls wait for the button.
     study = normalisation_view.run(selection, pair, given)
+elif submitted:
+    study = None  # the mistake is shown above; do not leave the previous numbers beside it
 elif study is None:
     st.info("Enter a user and press **Show the numbers**.", icon=":material/arrow_upward:")
 

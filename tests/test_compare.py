@@ -169,3 +169,22 @@ def test_device_context_gives_a_partial_overlap_on_the_demo(demo_dir: Path) -> N
     result = compare.agreement(phone, tv)
     assert 0.0 < result.jaccard < 1.0
     assert 0.0 < result.rbo < 1.0 and not math.isnan(result.rbo)
+
+
+# -- the slope chart ---------------------------------------------------------------------------------
+def test_slope_chart_links_shared_items_and_marks_the_others() -> None:
+    from components import figures
+
+    rows = compare.rank_shifts(["x", "y", "z", "v"], ["z", "x", "w", "v"])
+    fig = figures.slope_chart(rows, {"x": "A very long film title that will not fit in the column"}, "A", "B")
+    by_name = {t.name: t for t in fig.data if t.name}
+    up, down, same = by_name["moved up in B (1)"], by_name["moved down in B (1)"], by_name["same rank (1)"]
+    assert list(up.y) == [3, 1, None] and list(down.y) == [1, 2, None] and list(same.y) == [4, 4, None]
+    assert list(by_name["only in A (1)"].y) == [2] and by_name["only in A (1)"].x == (0,)
+    assert list(by_name["only in B (1)"].y) == [3] and by_name["only in B (1)"].x == (1,)
+    assert by_name["only in A (1)"].marker.symbol != by_name["only in B (1)"].marker.symbol
+    labels_a = by_name["labels A"].text
+    assert labels_a[0].startswith("1. A very long film") and labels_a[0].endswith("…")
+    assert len(labels_a[0]) <= 3 + 34
+    assert fig.layout.yaxis.range == (4.7, 0.3)  # rank 1 on top
+    assert fig.layout.height >= 26 * 4
