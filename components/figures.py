@@ -162,7 +162,7 @@ def cumulative_mass(mass: np.ndarray, levels: dict[float, int | None], *, partia
                            arrowhead=0, ax=-50, ay=-28, xanchor="right", align="right",
                            font={"size": 13, "color": colour})
     fig.update_layout(
-        title=title + (" (returned items only)" if partial else ""), height=380, showlegend=False,
+        title="Cumulative mass of the returned items" if partial else title, height=380, showlegend=False,
         margin={"l": 10, "r": 20, "t": 50, "b": 10},
         xaxis={"type": "log", "title": "top k items (log scale)", "range": [-0.05, math.log10(mass.size) + 0.1],
                "dtick": 1},
