@@ -16,6 +16,8 @@ st.set_page_config(page_title="Personalize Campaign Console", page_icon=":materi
 page = st.navigation([
     st.Page("pages/test_campaign.py", title="Test campaign", icon=":material/science:", default=True),
     st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
+    st.Page("pages/score_normalisation.py", title="Score normalisation", icon=":material/functions:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ])
 
 sidebar.render()

@@ -1,0 +1,251 @@
+"""One side (A or B) of the Compare page: its source, campaign, request fields, context and filter.
+
+Each side builds its own boto3 request with `scoring.requests.build_request`, as the Test
+campaign form does, plus the filter (ListFilters of the campaign's dataset group, parameters
+read from DescribeFilter's expression). Widget keys are `cmp_a_*` / `cmp_b_*`, kept for the
+session, so the page shows the same two requests when one comes back to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import errors, request_form, sources
+from components.sidebar import DEMO_CAMPAIGN, Selection
+from scoring import compare, errors as scoring_errors, requests
+from scoring.campaigns import CampaignDetails
+
+CONTEXT_ROWS = 2
+_NO_FILTER = ""
+#: The demo's default comparison: the same user on two devices.
+DEFAULT_DEVICES = {"a": "mobile phone", "b": "smart tv"}
+
+
+@dataclass(frozen=True)
+class SideRequest:
+    """A side ready to run: where to send it, what to send, and how to name it."""
+
+    side: str  # "A" or "B"
+    selection: Selection
+    details: CampaignDetails
+    method: str
+    params: dict[str, Any]
+    filter_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Short description for the chart's column heads and the lists' headers."""
+        p = self.params
+        parts = [self.details.name]
+        if p.get("userId"):
+            parts.append(f"user {p['userId']}")
+        if p.get("itemId"):
+            parts.append(f"item {p['itemId']}")
+        parts += [f"{k}={v}" for k, v in (p.get("context") or {}).items()]
+        if self.filter_name:
+            parts.append(f"filter {self.filter_name}")
+        if not self.selection.config.is_local:
+            parts.append("live")
+        return " · ".join(parts)
+
+
+# -- control-plane look-ups (cached like the sidebar's) ---------------------------------------------
+@st.cache_data(ttl=sources.LIST_TTL, show_spinner=False)
+def filter_list(_control: Any, key: tuple[str | None, ...], group_arn: str | None) -> list[dict[str, Any]]:
+    """ListFilters of a dataset group, every page (the list sits under a capital "Filters")."""
+    if not group_arn:
+        return []
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"datasetGroupArn": group_arn, "maxResults": 100}
+    for _ in range(20):
+        page = _control.list_filters(**params)
+        out += page.get("Filters", [])
+        if not page.get("nextToken"):
+            break
+        params["nextToken"] = page["nextToken"]
+    return sorted(out, key=lambda f: f.get("name", ""))
+
+
+@st.cache_data(ttl=sources.LIST_TTL, show_spinner=False)
+def filter_expression(_control: Any, key: tuple[str | None, ...], filter_arn: str) -> str:
+    return str(_control.describe_filter(filterArn=filter_arn)["filter"].get("filterExpression", ""))
+
+
+# -- the side's source ------------------------------------------------------------------------------
+def source_note(selection: Selection) -> None:
+    """Say once, above the two sides, which sources they can use."""
+    if selection.config.is_local:
+        st.caption(f"Both sides use the sidebar's source ({selection.config.label}). To compare a live "
+                   "campaign with the local demo, choose **Amazon Personalize** in the sidebar: each "
+                   "side can then switch to the local demo.")
+    else:
+        st.caption("Each side uses the sidebar's source, or the local demo: compare a live campaign "
+                   "with the local one side by side.")
+
+
+def _side_selection(selection: Selection, key: str) -> Selection | None:
+    """The sidebar's selection, or (live sidebar only) the local demo if the side asks for it."""
+    if selection.config.is_local:
+        return selection
+    local = sources.SourceConfig(sources.LOCAL, group=sources.DEMO_GROUP)
+    options = {"sidebar": f"Sidebar: {selection.config.label}", "local": "Local demo"}
+    st.session_state.setdefault(f"{key}_source", "sidebar")
+    choice = st.segmented_control("Source", list(options), format_func=options.get, key=f"{key}_source",
+                                  persist_state="session")
+    if choice != "local":
+        return selection
+    try:
+        with st.spinner("Preparing the local demo…"):
+            clients = sources.clients(local)
+            campaigns = sources.campaign_list(clients.control, local.key)
+    except Exception as exc:
+        errors.show(exc)
+        return None
+    return Selection(local, clients, campaigns, None)
+
+
+def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDetails | None:
+    names = {c["campaignArn"]: c["name"] for c in side.campaigns}
+    if not names:
+        st.info(f"No campaigns in {side.config.label}.")
+        return None
+    arns = list(names)
+    if st.session_state.get(f"{key}_campaign") not in arns:
+        by_name = {n: a for a, n in names.items()}
+        fallback = by_name.get(DEMO_CAMPAIGN, arns[0])
+        st.session_state[f"{key}_campaign"] = default_arn if default_arn in names else fallback
+    arn = st.selectbox("Campaign", arns, key=f"{key}_campaign", format_func=names.get)
+    assert side.clients is not None
+    try:
+        return sources.campaign_details(side.clients.control, side.config.key, arn)
+    except Exception as exc:
+        errors.show(exc)
+        return None
+
+
+# -- the request fields -----------------------------------------------------------------------------
+def _prefill(key: str, suggestions: request_form.Suggestions) -> None:
+    st.session_state.setdefault(f"{key}_user", suggestions.user_id)
+    st.session_state.setdefault(f"{key}_item", suggestions.items[0] if suggestions.items else "")
+    st.session_state.setdefault(f"{key}_items", ", ".join(suggestions.items))
+    device = DEFAULT_DEVICES.get(key[-1], "")
+    has_device = "DEVICE" in suggestions.context_keys and device in suggestions.context_values.get("DEVICE", [])
+    for i in range(CONTEXT_ROWS):
+        first_key = suggestions.context_keys[0] if suggestions.context_keys else ""
+        st.session_state.setdefault(f"{key}_ctx_key_{i}", ("DEVICE" if has_device else first_key) if i == 0 else "")
+        st.session_state.setdefault(f"{key}_ctx_val_{i}", device if has_device and i == 0 else "")
+
+
+def _context_rows(key: str) -> list[tuple[str, str]]:
+    rows = []
+    for i in range(CONTEXT_ROWS):
+        visibility = "visible" if i == 0 else "collapsed"
+        key_col, value_col = st.columns([2, 3])
+        key_col.text_input("Context key", key=f"{key}_ctx_key_{i}", placeholder="e.g. DEVICE",
+                           label_visibility=visibility, persist_state="session")
+        value_col.text_input("Context value", key=f"{key}_ctx_val_{i}", placeholder="value",
+                             label_visibility=visibility, persist_state="session")
+        rows.append((st.session_state.get(f"{key}_ctx_key_{i}", ""), st.session_state.get(f"{key}_ctx_val_{i}", "")))
+    return rows
+
+
+def _filter(side: Selection, details: CampaignDetails, key: str) -> tuple[str | None, str | None, dict[str, str]]:
+    """(filter ARN, its name, raw parameter values) chosen on this side; no filter when none exist."""
+    assert side.clients is not None
+    try:
+        filters = filter_list(side.clients.control, side.config.key, details.dataset_group_arn)
+    except Exception as exc:
+        problem = scoring_errors.explain(exc)
+        st.caption(f"Filters could not be listed ({problem.code}): the request runs without one.")
+        return None, None, {}
+    if not filters:
+        st.caption("No filters in this campaign's dataset group.")
+        return None, None, {}
+    names = {f["filterArn"]: f.get("name", f["filterArn"]) for f in filters}
+    options = [_NO_FILTER, *names]
+    if st.session_state.get(f"{key}_filter") not in options:
+        st.session_state[f"{key}_filter"] = _NO_FILTER
+    arn = st.selectbox("Filter", options, key=f"{key}_filter", format_func=lambda a: names.get(a, "None"))
+    if not arn:
+        return None, None, {}
+    try:
+        expression = filter_expression(side.clients.control, side.config.key, arn)
+    except Exception as exc:
+        errors.show(exc)
+        return arn, names[arn], {}
+    st.caption(f"`{expression}`")
+    values = {}
+    for name in compare.filter_parameters(expression):
+        values[name] = st.text_input(f"${name}", key=f"{key}_fp_{name}", placeholder="comma-separated values",
+                                     persist_state="session")
+    return arn, names[arn], values
+
+
+@dataclass
+class Side:
+    """What one side's form produced: a request to run, or the mistake to show when asked to run."""
+
+    request: SideRequest | None
+    mistake: str | None
+    slot: Any  # an st.empty() at the bottom of the side, for that mistake
+
+    def show_mistake(self) -> None:
+        if self.mistake:
+            self.slot.error(self.mistake, icon=":material/edit_note:")
+
+
+def render(selection: Selection, side: str, num_results: int) -> Side:
+    """Draw one side's inputs (inside the caller's column). Form mistakes are kept, not shown: the
+    page shows them when Compare is pressed, not while the user is still typing."""
+    request, mistake = _render(selection, side, num_results)
+    return Side(request, mistake, st.empty())
+
+
+def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequest | None, str | None]:
+    key = f"cmp_{side.lower()}"
+    st.subheader(f"Request {side}")
+    chosen = _side_selection(selection, key)
+    if chosen is None:
+        return None, None  # the failure is already on screen
+    details = _campaign(chosen, key, selection.campaign_arn)
+    if details is None:
+        return None, None
+    st.caption(f"recipe {details.recipe} ({details.kind.replace('_', ' ').lower()})"
+               + ("" if details.has_scores else " · returns no scores"))
+    suggestions = request_form.suggestions_for(chosen, details)
+    _prefill(key, suggestions)
+    spec = details.form
+    if spec.needs_user:
+        st.text_input("User ID", key=f"{key}_user", persist_state="session")
+    if spec.needs_item:
+        st.text_input("Item ID", key=f"{key}_item", persist_state="session")
+    if spec.needs_item_list:
+        st.text_area("Items to rank", key=f"{key}_items", height=90, persist_state="session")
+    rows = _context_rows(key)
+    filter_arn, filter_name, raw_values = _filter(chosen, details, key)
+    inputs = requests.FormInputs(
+        campaign_arn=details.arn, kind=details.kind, user_id=st.session_state.get(f"{key}_user", ""),
+        item_id=st.session_state.get(f"{key}_item", ""), items_text=st.session_state.get(f"{key}_items", ""),
+        context_rows=tuple(rows), num_results=num_results)
+    try:
+        method, params = requests.build_request(inputs)
+    except requests.RequestError as exc:
+        return None, f"Request {side}: {exc.message}"
+    if filter_arn:
+        params["filterArn"] = filter_arn
+        values = compare.filter_values(raw_values)
+        if values:
+            params["filterValues"] = values
+    return SideRequest(side, chosen, details, method, params, filter_name), None
+
+
+def items_frame(request: SideRequest) -> pd.DataFrame | None:
+    """Item metadata for this side's results (local sources only)."""
+    try:
+        return sources.items_frame(request.selection.config)
+    except Exception:
+        return None
