@@ -21,7 +21,7 @@ def _empty(title: str, message: str) -> go.Figure:
 
 def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
     """Each catalogue item's exposure, most shown first (log y): the long tail at a glance."""
-    title = "Item exposure: how many lists show each item (most shown first)"
+    title = "Item exposure: lists showing each item"
     fig = go.Figure()
     for colour, (name, report) in zip(COLOURS, reports.items(), strict=False):
         if report.exposure.size == 0:
@@ -44,7 +44,7 @@ def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
 
 def score_histograms(report: hm.HealthReport) -> go.Figure:
     """Where the top-1 scores and all top-K scores fall (log x), as shares of their totals."""
-    title = "Scores: the first item of each list vs every item of the top K"
+    title = "Scores: top-1 vs every top-K item"
     edges = hm.SCORE_EDGES
     top1, _ = np.histogram(np.clip(report.top1[report.top1 > 0], edges[0], edges[-1]), bins=edges)
     if report.score_counts.sum() == 0:

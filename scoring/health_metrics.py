@@ -406,7 +406,8 @@ class HealthAccumulator:
         if self.n_nonempty >= 2:
             users = self.n_nonempty
             pair_sum = (float(np.dot(self._weight, self._weight)) - users) / 2.0
-            m["personalisation"] = 1.0 - pair_sum / (users * (users - 1) / 2.0)
+            # Clipped to [0, 1]: the identity's subtraction can leave a rounding residue of ~1e-16.
+            m["personalisation"] = min(1.0, max(0.0, 1.0 - pair_sum / (users * (users - 1) / 2.0)))
         for key in ("intra_list_diversity", "score_entropy"):
             if self._counts[key]:
                 m[key] = self._sums[key] / self._counts[key]
