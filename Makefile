@@ -39,6 +39,7 @@ bench: $(VENV)/.dev-installed demo
 	$(PY) bench/scoring.py
 	$(PY) bench/first_table.py
 	$(PY) bench/endpoint.py --processes 2
+	$(PY) bench/health.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts

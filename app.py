@@ -18,6 +18,7 @@ page = st.navigation([
     st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
     st.Page("pages/score_normalisation.py", title="Score normalisation", icon=":material/functions:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/health_check.py", title="Health check", icon=":material/monitor_heart:"),
 ])
 
 sidebar.render()

@@ -194,3 +194,48 @@ class LocalRuntimeClient:
                 entry["reason"] = list(reason)
             out.append(entry)
         return out
+
+    # -- local extension for the health check (not in boto3) -------------------------------
+    def batch_recommendations(self, *, campaignArn: str, userIds: list[str], numResults: int = DEFAULT_RESULTS,
+                              context: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """GetRecommendations for many users with ONE matrix product, answered as batch-inference records.
+
+        Same user vectors (`model.user_vector`), same softmax over the catalogue and the same top-k
+        tie rule as `get_recommendations`, so each record equals that user's single call (scores to
+        float32 rounding: a matrix product sums in another order than a matrix-vector one). Records
+        are Personalize's batch output lines; a bad user ID gets an `error` instead of raising.
+        """
+        op = "GetRecommendations"
+        probe = {"campaignArn": campaignArn, "userId": "u", "numResults": numResults}
+        if context:
+            probe["context"] = dict(context)
+        self._invalid_if(validation.recommendations_problem(probe), op)
+        campaign = self._campaign(campaignArn, op)
+        if campaign.kind not in (recipes.USER_PERSONALIZATION, recipes.POPULAR_ITEMS):
+            raise self._error(errors.INVALID_INPUT, "batch_recommendations serves user-personalization and "
+                              "popularity campaigns: call GetRecommendations or GetPersonalizedRanking.", op)
+        model = self.group.model
+        num = int(numResults)
+        ok = [i for i, u in enumerate(userIds) if u and len(u) <= validation.MAX_ID]
+        records: list[dict[str, Any]] = [{} for _ in userIds]
+        for i, u in enumerate(userIds):
+            if not u or len(u) > validation.MAX_ID:
+                records[i] = {"input": {"userId": u}, "output": None, "error": "userId is required." if not u
+                              else f"userId is longer than {validation.MAX_ID} characters."}
+        if campaign.kind == recipes.POPULAR_ITEMS:
+            popular = model.item_ids[top_k(model.item_popularity, num)].tolist()
+            for i in ok:
+                records[i] = {"input": {"userId": userIds[i]}, "output": {"recommendedItems": list(popular)},
+                              "error": None}
+            return {"results": records}
+        from scoring.health_run import BLOCK, block_scores, item_id_list  # the block math lives there
+
+        ids = item_id_list(model)
+        for begin in range(0, len(ok), BLOCK):
+            part = ok[begin:begin + BLOCK]
+            rows, scores = block_scores(model, [userIds[i] for i in part], num, context)  # one product
+            for j, (row, values) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
+                records[part[j]] = {"input": {"userId": userIds[part[j]]},
+                                    "output": {"recommendedItems": [ids[r] for r in row], "scores": values},
+                                    "error": None}
+        return {"results": records}

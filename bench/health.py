@@ -1,0 +1,100 @@
+"""Health check speed: the block-matrix path vs one call per user, and the thread pool vs sequential calls.
+
+  local   10,000 users drawn with replacement from the demo users plus 5% new users, top 25 with a
+          DEVICE context: `block_lists` (LocalRuntimeClient.batch_recommendations, one matrix product
+          per block of users) against the same lists from one get_recommendations call per user.
+          Target: the block path at least 10x faster.
+  live    the local HTTP endpoint (scoring.server.serve_in_thread) with a boto3 client (dummy keys,
+          adaptive retries): `call_lists` on a pool of 8 threads against sequential calls, 500 users.
+
+Prints users per second and the ratios, each pair measured in one run (best of a few repetitions,
+as other processes share the machine). Not a test: the figures vary with the machine and its load.
+
+    python bench/health.py [--users 10000] [--live-users 500] [--workers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# One BLAS thread: both paths then use one core, and a shared machine's load hurts neither unfairly.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+import scoring  # noqa: E402
+from scoring import arns, health_run, recipes, server  # noqa: E402
+from scoring.demo import ensure_demo  # noqa: E402
+
+REC = arns.local_arn("campaign", "demo-user-personalization")
+CONTEXT = {"DEVICE": "mobile phone"}
+
+
+def best_of(repeats: int, run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def local(users: list[str], runtime: object) -> None:
+    block = best_of(3, lambda: health_run.block_lists(runtime, REC, users, 25, CONTEXT))
+    sample = users[: max(1, len(users) // 5)]  # one call per user is slow: time a fifth, scale up
+    calls = best_of(2, lambda: health_run.call_lists(runtime, recipes.USER_PERSONALIZATION, REC, sample, 25,
+                                                     CONTEXT, workers=1, max_tps=0)) * len(users) / len(sample)
+    print(f"local, {len(users):,} users, top 25, DEVICE context")
+    print(f"  block-matrix path (batch_recommendations) {len(users) / block:>10,.0f} users/s")
+    print(f"  one get_recommendations call per user     {len(users) / calls:>10,.0f} users/s")
+    print(f"  ratio                                      {calls / block:>10.1f}x  (target >= 10x)")
+
+
+def live(users: list[str], data_dir: Path, workers: int) -> None:
+    srv, url = server.serve_in_thread(data_dir)
+    try:
+        client = boto3.client("personalize-runtime", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local",
+                              config=Config(retries={"mode": "adaptive", "max_attempts": 3},
+                                            max_pool_connections=max(10, workers)))
+        health_run.call_lists(client, recipes.USER_PERSONALIZATION, REC, users[:20], 25, CONTEXT, workers=1)
+        sequential = best_of(1, lambda: health_run.call_lists(client, recipes.USER_PERSONALIZATION, REC, users,
+                                                              25, CONTEXT, workers=1))
+        pooled = best_of(1, lambda: health_run.call_lists(client, recipes.USER_PERSONALIZATION, REC, users,
+                                                          25, CONTEXT, workers=workers))
+    finally:
+        srv.shutdown()
+    print(f"live-style over the local HTTP endpoint, {len(users):,} users (<= {health_run.MAX_TPS:.0f} TPS)")
+    print(f"  sequential boto3 calls                    {len(users) / sequential:>10,.0f} users/s")
+    print(f"  thread pool of {workers} workers                 {len(users) / pooled:>10,.0f} users/s")
+    print(f"  ratio                                      {sequential / pooled:>10.1f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--live-users", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=health_run.DEFAULT_WORKERS)
+    args = parser.parse_args()
+    data_dir = ensure_demo()
+    runtime = scoring.client("personalize-runtime", data_dir)
+    rng = random.Random(0)
+    known = [str(u) for u in runtime.group.model.user_ids]
+    users = [rng.choice(known) if rng.random() < 0.95 else f"new-{rng.randrange(10**6)}" for _ in range(args.users)]
+    health_run.block_lists(runtime, REC, users[:300], 25, CONTEXT)  # warm up (imports, caches)
+    local(users, runtime)
+    live(users[: args.live_users], data_dir, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

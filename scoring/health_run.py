@@ -1,0 +1,440 @@
+"""Produce the health check's per-user lists: local blocks, live calls, and the two baselines.
+
+Local user-personalization campaigns are scored a block of users at a time with ONE matrix
+product per block (user vectors @ item_factors.T), a stable softmax normaliser per row and a
+top-k that never sorts a row: `LocalRuntimeClient.batch_recommendations` calls `block_top_k`.
+Everything else (a live campaign, ranking and related-items recipes) goes through the boto3
+calls on a bounded thread pool kept under Personalize's 500 TPS per campaign, with botocore's
+adaptive retries; per-user failures are collected, never raised. A `threading.Event` cancels
+between blocks or calls, and a progress callback reports (done, total).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scoring import dataset, errors, recipes
+from scoring.health_metrics import Catalogue, RecLists
+from scoring.local_group import LocalGroup
+from scoring.model import SoftmaxModel, context_name
+from scoring.softmax import top_k_scores
+
+BLOCK = 256            # users per matrix product: a (256 x items) float32 block stays in cache
+CHUNK = 16             # items per group of the two-stage top-k
+DEFAULT_WORKERS = 8
+MAX_TPS = 500.0        # GetRecommendations per second per campaign (Personalize's limit)
+RANKING_CANDIDATES = 100
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class UserError:
+    user_id: str
+    code: str
+    message: str
+
+
+@dataclass
+class RunResult:
+    lists: RecLists = field(default_factory=RecLists)
+    errors: list[UserError] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def extend(self, other: RunResult) -> None:
+        self.lists.extend(other.lists)
+        self.errors += other.errors
+        self.cancelled = self.cancelled or other.cancelled
+        self.seconds += other.seconds
+
+
+# -- the block matrix path ----------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _indexes(model: SoftmaxModel) -> tuple[dict[str, int], dict[str, int]]:
+    """User row and context row of a loaded model (built once per model)."""
+    users = {str(u): i for i, u in enumerate(model.user_ids)}
+    contexts = {str(c): i for i, c in enumerate(model.context_names)}
+    return users, contexts
+
+
+def user_vectors(model: SoftmaxModel, user_ids: Sequence[str], context: Mapping[str, str] | None) -> np.ndarray:
+    """w̄_u for many users: exactly `model.user_vector` (same float32 additions, same order)."""
+    users, contexts = _indexes(model)
+    rows = np.fromiter((users.get(u, -1) for u in user_ids), dtype=np.int64, count=len(user_ids))
+    vectors = model.user_factors[np.maximum(rows, 0)]  # fancy indexing copies
+    vectors[rows < 0] = model.cold_start_vector()
+    for key, value in (context or {}).items():
+        c = contexts.get(context_name(key, value))
+        if c is not None:
+            vectors += model.context_factors[c]
+    return vectors
+
+
+def _groups_of(n: int) -> int:
+    """Items per group for the two-stage top-k: a divisor of n near 16 (no padding copy)."""
+    for size in (16, 15, 18, 12, 20, 14, 24, 10, 25, 8, 30, 32):
+        if n % size == 0 and n // size >= 2:
+            return size
+    return CHUNK
+
+
+def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-k item rows (score descending, then row), their catalogue softmax scores, and the rows
+    whose order is too close to call, per user.
+
+    One product gives the (users x items) logits. Top-k in two stages, sorting no row: items are
+    dealt into groups (item j in group j % G); the k groups with the largest maxima hold the k
+    largest logits (each top item's group max is at least the item), so only those k groups'
+    items are compared. A matrix product sums in another order than the matrix-vector product of
+    a single call, so a logit may differ in its last bits: where two of the top k+1 are closer
+    than that rounding bound, the row is marked `uncertain` and the caller recomputes it exactly.
+    """
+    n = model.n_items
+    k = max(0, min(int(k), n))
+    logits = vectors @ model.item_factors.T                                   # the one product
+    users = logits.shape[0]
+    if k == 0 or users == 0:
+        return np.empty((users, 0), np.int64), np.empty((users, 0)), np.zeros(users, bool)
+    want = min(k + 1, n)  # one more than asked, to see a near tie at the boundary
+    size = _groups_of(n)
+    pad = (-n) % size
+    padded = np.pad(logits, ((0, 0), (0, pad)), constant_values=-np.inf) if pad else logits
+    groups = padded.shape[1] // size
+    slabs = padded.reshape(users, size, groups)                               # item j = c*groups + g
+    if want < groups:
+        best = slabs.max(axis=1)                                              # (users, groups)
+        cut = np.sort(best, axis=1)[:, groups - want][:, None]
+        chosen = best >= cut
+        exact = chosen.sum(axis=1) == want
+        picked = np.zeros((users, want), np.int64)
+        picked[exact] = np.nonzero(chosen[exact])[1].reshape(-1, want)
+        candidates = (picked[:, :, None] + groups * np.arange(size)).reshape(users, -1)
+    else:
+        exact = np.ones(users, bool)
+        candidates = np.broadcast_to(np.arange(padded.shape[1]), (users, padded.shape[1]))
+    width = padded.shape[1]
+    flat_index = candidates + (np.arange(users) * width)[:, None]
+    values = np.take(padded.reshape(-1), flat_index)                          # (users, want*size)
+    if want < values.shape[1]:  # keep the `want` largest: threshold by a (vectorised) sort
+        cut = np.sort(values, axis=1)[:, values.shape[1] - want][:, None]
+        keep = values >= cut
+        exact &= keep.sum(axis=1) == want
+        keep[~exact] = False
+        keep[~exact, :want] = True                                            # placeholders, recomputed
+        where = np.nonzero(keep)[1].reshape(users, want)
+        candidates = np.take_along_axis(candidates, where, axis=1)
+        values = np.take_along_axis(values, where, axis=1)
+    # Score descending, the lower item row first on ties (as scoring.softmax.top_k).
+    order = np.lexsort((candidates, -values), axis=1)
+    rows = np.take_along_axis(candidates, order, axis=1)
+    top = np.take_along_axis(values, order, axis=1)
+    # Each float32 dot product is within D·u·|v|·|w| of the exact one (u = eps/2, any summation
+    # order), so two computations of a pair's gap differ by at most D·u·|v|·(|w_a| + |w_b|).
+    norms = _item_norms(model)[rows]
+    bound = 0.5 * model.dim * np.finfo(np.float32).eps * np.linalg.norm(vectors, axis=1)[:, None] \
+        * (norms[:, 1:] + norms[:, :-1])
+    gaps = -np.diff(top.astype(np.float64), axis=1)
+    uncertain = ~exact | (gaps <= bound).any(axis=1)
+    # Stable softmax normaliser per row, as scoring.softmax.logsumexp computes it for one user.
+    peak = logits.max(axis=1, keepdims=True)
+    np.subtract(logits, peak, out=logits)
+    np.exp(logits, out=logits)
+    log_norm = peak[:, 0].astype(np.float64) + np.log(np.sum(logits, axis=1, dtype=np.float64))
+    scores = np.exp(top[:, :k].astype(np.float64) - log_norm[:, None])
+    return rows[:, :k].astype(np.int64, copy=False), scores, uncertain
+
+
+@lru_cache(maxsize=8)
+def _item_norms(model: SoftmaxModel) -> np.ndarray:
+    return np.linalg.norm(model.item_factors.astype(np.float64), axis=1)
+
+
+def block_scores(model: SoftmaxModel, user_ids: Sequence[str], k: int,
+                 context: Mapping[str, str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows and scores of many users, equal to one GetRecommendations call each.
+
+    Rows too close to call in the block are recomputed with the single call's own arithmetic.
+    """
+    vectors = user_vectors(model, user_ids, context)
+    rows, scores, uncertain = block_top_k(model, vectors, k)
+    for i in np.flatnonzero(uncertain):
+        one_rows, one_scores = top_k_scores(model.logits(model.user_vector(user_ids[i], context)), k)
+        rows[i], scores[i] = one_rows, one_scores
+    return rows, scores
+
+
+@lru_cache(maxsize=8)
+def item_id_list(model: SoftmaxModel) -> list[str]:
+    return [str(i) for i in model.item_ids]
+
+
+def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int,
+                context: Mapping[str, str] | None = None, *, block: int = BLOCK,
+                progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
+    """Lists from the local client's `batch_recommendations`, block by block."""
+    out = RunResult()
+    start = time.perf_counter()
+    total = len(user_ids)
+    for begin in range(0, total, block):
+        if cancel is not None and cancel.is_set():
+            out.cancelled = True
+            break
+        chunk = list(user_ids[begin:begin + block])
+        params: dict[str, Any] = {"campaignArn": campaign_arn, "userIds": chunk, "numResults": k}
+        if context:
+            params["context"] = dict(context)
+        for record in runtime.batch_recommendations(**params)["results"]:
+            _add_record(out, record)
+        if progress is not None:
+            progress(min(begin + block, total), total)
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _add_record(out: RunResult, record: Mapping[str, Any]) -> None:
+    user = str(record["input"].get("userId") or record["input"].get("itemId") or "")
+    if record.get("error"):
+        out.errors.append(UserError(user, errors.INVALID_INPUT, str(record["error"])))
+        return
+    output = record.get("output") or {}
+    items = output.get("recommendedItems") or []
+    scores = output.get("scores")
+    out.lists.user_ids.append(user)
+    out.lists.items.append(items)
+    out.lists.scores.append(scores if scores is not None else [None] * len(items))
+
+
+def supports_blocks(runtime: Any, kind: str) -> bool:
+    """True where the client can score users in blocks (the local client, user or popular recipes)."""
+    return hasattr(runtime, "batch_recommendations") and kind in (recipes.USER_PERSONALIZATION,
+                                                                  recipes.POPULAR_ITEMS)
+
+
+# -- the call path (live campaigns, and recipes without a block path) ---------------------------
+class RateLimiter:
+    """At most `rate` acquisitions per second across threads (evenly spaced, no bursts)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Mapping[str, str] | None,
+                candidates: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    """The boto3 call that gives one user's list for the recipe type.
+
+    Related items: the "user" is a seed item ID (GetRecommendations with itemId). Ranking: the
+    campaign ranks the same candidate items for every user and the top K of its ranking count.
+    """
+    params: dict[str, Any] = {"campaignArn": campaign_arn}
+    if kind == recipes.PERSONALIZED_RANKING:
+        params |= {"userId": user_id, "inputList": list(candidates or [])}
+    elif kind == recipes.RELATED_ITEMS:
+        params |= {"itemId": user_id, "numResults": k}
+    else:
+        params |= {"userId": user_id, "numResults": k}
+    if context and kind != recipes.RELATED_ITEMS:
+        params["context"] = dict(context)
+    method = "get_personalized_ranking" if kind == recipes.PERSONALIZED_RANKING else "get_recommendations"
+    return method, params
+
+
+def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[str, str] | None,
+         candidates: Sequence[str] | None, limiter: RateLimiter | None) -> tuple[list[str], list[float | None]]:
+    method, params = request_for(kind, arn, user, k, context, candidates)
+    if limiter is not None:
+        limiter.acquire()
+    response = getattr(runtime, method)(**params)
+    items = response.get("personalizedRanking" if method == "get_personalized_ranking" else "itemList", [])[:k]
+    return [str(i["itemId"]) for i in items], [i.get("score") for i in items]
+
+
+def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[str], k: int,
+               context: Mapping[str, str] | None = None, *, candidates: Sequence[str] | None = None,
+               workers: int = DEFAULT_WORKERS, max_tps: float = MAX_TPS, progress: Progress | None = None,
+               cancel: threading.Event | None = None) -> RunResult:
+    """One call per user on a bounded pool (workers=1: sequential); results keep the users' order."""
+    out = RunResult()
+    start = time.perf_counter()
+    total = len(user_ids)
+    limiter = RateLimiter(max_tps) if max_tps else None
+    answers: dict[int, tuple[list[str], list[float | None]] | UserError] = {}
+
+    def run(i: int) -> None:
+        user = user_ids[i]
+        try:
+            answers[i] = _one(runtime, kind, campaign_arn, user, k, context, candidates, limiter)
+        except Exception as exc:  # collected per user: one bad ID must not stop the run
+            problem = errors.explain(exc)
+            answers[i] = UserError(user, problem.code, problem.message)
+
+    done = 0
+    if workers <= 1:
+        for i in range(total):
+            if cancel is not None and cancel.is_set():
+                out.cancelled = True
+                break
+            run(i)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="health") as pool:
+            pending: set[Future[None]] = set()
+            next_index = 0
+            try:
+                while next_index < total or pending:
+                    while next_index < total and len(pending) < 2 * workers:
+                        if cancel is not None and cancel.is_set():
+                            out.cancelled = True
+                            break
+                        pending.add(pool.submit(run, next_index))
+                        next_index += 1
+                    if out.cancelled and not pending:
+                        break
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done += len(finished)
+                    if progress is not None:
+                        progress(done, total)
+                    if out.cancelled:
+                        next_index = total
+            finally:
+                for f in pending:
+                    f.cancel()
+    for i in sorted(answers):
+        answer = answers[i]
+        if isinstance(answer, UserError):
+            out.errors.append(answer)
+        else:
+            out.lists.append(user_ids[i], answer[0], answer[1])
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+# -- baselines ------------------------------------------------------------------------------
+def popularity_lists(user_ids: Sequence[str], catalogue: Catalogue, k: int) -> RecLists:
+    """Everyone gets the K most interacted items (ties: catalogue order), without scores."""
+    if catalogue.popularity is None:
+        raise ValueError("The popularity baseline needs the items' interaction counts.")
+    pop = np.asarray(catalogue.popularity, dtype=np.float64)
+    order = np.lexsort((np.arange(pop.shape[0]), -pop))[:k]
+    top = [str(catalogue.item_ids[i]) for i in order]
+    out = RecLists()
+    for user in user_ids:
+        out.append(user, list(top), None)
+    return out
+
+
+def random_lists(user_ids: Sequence[str], catalogue: Catalogue, k: int, seed: int = 0) -> RecLists:
+    """K distinct catalogue items drawn uniformly per user (seeded: the same run gives the same lists)."""
+    rng = random.Random(seed)
+    ids = [str(i) for i in catalogue.item_ids]
+    out = RecLists()
+    for user in user_ids:
+        out.append(user, rng.sample(ids, min(k, len(ids))), None)
+    return out
+
+
+# -- what the local source knows ----------------------------------------------------------------
+def catalogue_of(group: LocalGroup, metadata_column: str | None = None) -> Catalogue:
+    """The local model's items, their training interaction counts and one items.csv column."""
+    model = group.model
+    meta = None
+    if metadata_column and group.items is not None and metadata_column in group.items.columns:
+        column = group.items[metadata_column].astype(str)
+        meta = dict(zip(group.items["ITEM_ID"].astype(str), column, strict=True))
+    return Catalogue([str(i) for i in model.item_ids], np.asarray(model.item_popularity, dtype=np.float64),
+                     meta, metadata_column if meta is not None else None)
+
+
+def known_interactions(data_dir: Path) -> dict[str, set[str]]:
+    """Each user's interacted items, from the group's interactions.csv."""
+    frame = dataset.load_interactions(Path(data_dir))[["USER_ID", "ITEM_ID"]]
+    return interactions_by_user(frame)
+
+
+def interactions_by_user(frame: pd.DataFrame) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for user, item in zip(frame["USER_ID"].astype(str), frame["ITEM_ID"].astype(str), strict=True):
+        out.setdefault(user, set()).add(item)
+    return out
+
+
+def catalogue_from_files(interactions: pd.DataFrame | None, items: pd.DataFrame | None,
+                         metadata_column: str | None = None) -> Catalogue | None:
+    """A live campaign's catalogue from uploaded Personalize files (interactions and/or items CSV)."""
+    ids: list[str] = []
+    if items is not None and "ITEM_ID" in items.columns:
+        ids = list(dict.fromkeys(items["ITEM_ID"].astype(str)))
+    counts: pd.Series | None = None
+    if interactions is not None and "ITEM_ID" in interactions.columns:
+        counts = interactions["ITEM_ID"].astype(str).value_counts()
+        ids = list(dict.fromkeys(ids + sorted(counts.index)))
+    if not ids:
+        return None
+    pop = None if counts is None else counts.reindex(ids, fill_value=0).to_numpy(dtype=np.float64)
+    meta = None
+    if items is not None and metadata_column and metadata_column in items.columns:
+        meta = dict(zip(items["ITEM_ID"].astype(str), items[metadata_column].astype(str), strict=True))
+    return Catalogue(ids, pop, meta, metadata_column if meta is not None else None)
+
+
+def sample_users(user_ids: Sequence[str], n: int, seed: int, *, new_users: int = 0) -> list[str]:
+    """n distinct users drawn with a seed, plus `new_users` IDs the model never saw (cold start)."""
+    rng = random.Random(seed)
+    pool = [str(u) for u in user_ids]
+    chosen = rng.sample(pool, min(n, len(pool)))
+    return chosen + [f"new-user-{i + 1}" for i in range(new_users)]
+
+
+def ranking_candidates(catalogue: Catalogue | None, n: int = RANKING_CANDIDATES) -> list[str]:
+    """The items a ranking campaign is asked to rank for everyone: the n most popular."""
+    if catalogue is None or catalogue.popularity is None:
+        return []
+    return popularity_lists(["_"], catalogue, n).items[0]
+
+
+def measures(kind: str) -> str:
+    """What the health check measures for a recipe type (shown on the page)."""
+    if kind == recipes.PERSONALIZED_RANKING:
+        return (f"Personalized ranking: every user's ranking of the same {RANKING_CANDIDATES} most popular "
+                "items (or the items you list); the metrics describe the top K of those rankings, so coverage "
+                "is bounded by the candidate list and scores are softmax over the list, not the catalogue.")
+    if kind == recipes.RELATED_ITEMS:
+        return ("Related items: the \"users\" are seed item IDs and each list is the items related to one "
+                "seed. Personalisation then says how different the lists of different seeds are; there "
+                "are no scores and no interactions to check.")
+    if kind == recipes.POPULAR_ITEMS:
+        return ("Popular items: every user gets the same list by design, so personalisation is 0 and all "
+                "users share one list; coverage and popularity show how narrow it is. No scores.")
+    return ("User personalization: each user's top K of GetRecommendations, scored by a softmax over "
+            "the whole catalogue.")
+
+
+def known_subset(known: Mapping[str, Collection[str]] | None, users: Sequence[str]) -> dict[str, set[str]] | None:
+    if known is None:
+        return None
+    return {u: set(known[u]) for u in users if u in known}

@@ -1,0 +1,35 @@
+"""The Health check in a real browser: 200 sampled users, metrics, flags and charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_console import assert_no_exception, wait_for_run
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_health_check_of_200_users(browser_page: Any, app_url: str) -> None:
+    page: Page = browser_page
+    page.goto(f"{app_url}/health_check")
+    wait_for_run(page)
+    expect(page.get_by_role("button", name="Run health check")).to_be_visible()
+    page.get_by_role("button", name="Run health check").click()
+    expect(page.get_by_text("lists of up to 25 items")).to_be_visible(timeout=60_000)
+    wait_for_run(page)
+    expect(page.get_by_role("heading", name="Metrics")).to_be_visible()
+    expect(page.get_by_role("heading", name="Flags")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    expect(page.get_by_text("203 lists of up to 25 items")).to_be_visible()
+    assert_no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    wait_for_run(page)
+    page.get_by_test_id("stMainBlockContainer").screenshot(path=str(ARTIFACTS / "health-check.png"))
