@@ -743,3 +743,34 @@ def describe_parameters(params: Iterable[Parameter]) -> Sequence[str]:
         what = "comma-separated values" if p.kind == LIST else "a number"
         out.append(f"${p.name}: {what}, {'required' if p.required else 'optional (skipped when empty)'}")
     return out
+
+
+# -- on any control client (local or live) -----------------------------------------------------
+def list_filters(control: Any, dataset_group_arn: str | None, max_pages: int = 20) -> list[dict[str, Any]]:
+    """Every FilterSummary of a dataset group, following nextToken (ListFilters' key is "Filters")."""
+    if not dataset_group_arn:
+        return []
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"datasetGroupArn": dataset_group_arn, "maxResults": 100}
+    for _ in range(max_pages):
+        page = control.list_filters(**params)
+        out += page.get("Filters", [])
+        if not page.get("nextToken"):
+            break
+        params["nextToken"] = page["nextToken"]
+    return sorted(out, key=lambda f: str(f.get("name", "")))
+
+
+def dataset_fields(control: Any, dataset_group_arn: str | None) -> dict[str, list[str]]:
+    """Fields of each dataset of a group (Interactions, Items, Users), from DescribeSchema."""
+    import json
+
+    if not dataset_group_arn:
+        return {}
+    out: dict[str, list[str]] = {}
+    for d in control.list_datasets(datasetGroupArn=dataset_group_arn).get("datasets", []):
+        described = control.describe_dataset(datasetArn=d["datasetArn"])["dataset"]
+        schema = json.loads(control.describe_schema(schemaArn=described["schemaArn"])["schema"]["schema"])
+        kind = str(d.get("datasetType", "")).capitalize()
+        out[kind] = [f["name"] for f in schema.get("fields", [])]
+    return out
