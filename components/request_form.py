@@ -138,8 +138,11 @@ def _filter_picker(label: str, key: str, s: Suggestions, help_text: str) -> str:
     options = [""] + list(s.filters)
     if st.session_state.get(key) not in options:
         st.session_state[key] = ""
-    return str(st.selectbox(label, options, key=key, format_func=lambda a: s.filters.get(a, "None"),
-                            help=help_text, persist_state="session") or "")
+    chosen = str(st.selectbox(label, options, key=key, format_func=lambda a: s.filters.get(a, "None"),
+                              help=help_text, persist_state="session") or "")
+    if s.expressions.get(chosen):
+        st.caption(f"`{s.expressions[chosen]}`")
+    return chosen
 
 
 def _parameters(s: Suggestions, arn: str) -> tuple[filters.Parameter, ...]:
@@ -148,9 +151,6 @@ def _parameters(s: Suggestions, arn: str) -> tuple[filters.Parameter, ...]:
 
 def _parameter_inputs(s: Suggestions, arn: str, prefix: str) -> None:
     """One text input per $PARAM of the chosen filter, comma-separated values as in the console."""
-    expression = s.expressions.get(arn, "")
-    if arn and expression:
-        st.caption(f"`{expression}`")
     for p in _parameters(s, arn):
         example = "e.g. 2000" if p.kind == filters.NUMBER else "e.g. Comedy, Drama"
         need = "required" if p.required else "optional: left empty, this part of the filter is skipped"
