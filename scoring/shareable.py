@@ -160,18 +160,23 @@ def request_state(params: Mapping[str, object]) -> dict[str, object]:
     metadata = params.get("metadataColumns") or {}
     assert isinstance(metadata, Mapping)
     percent = promotion.get("percentPromotedItems")
-    return {
+    out: dict[str, object] = {
         "campaign": params.get("campaignArn"),
         "user_id": str(params.get("userId") or ""),
         "item_id": str(params.get("itemId") or ""),
         "items": tuple(str(i) for i in items),  # type: ignore[union-attr]
         "context": tuple((str(k), str(v)) for k, v in context.items()),
         "num_results": int(num) if isinstance(num, int) else None,
-        "filter_arn": str(params.get("filterArn") or ""),
-        "filter_values": tuple((str(k), str(v)) for k, v in values.items()),
-        "promotion_name": str(promotion.get("name") or ""),
-        "promotion_percent": int(percent) if isinstance(percent, int) else None,
-        "promotion_filter_arn": str(promotion.get("filterArn") or ""),
-        "promotion_values": tuple((str(k), str(v)) for k, v in (promotion.get("filterValues") or {}).items()),
-        "metadata_columns": tuple(str(c) for c in metadata.get("ITEMS", ())),
     }
+    # Filter, promotion and metadata fields only when the request has them (the defaults mean "none").
+    if params.get("filterArn"):
+        out["filter_arn"] = str(params["filterArn"])
+        out["filter_values"] = tuple((str(k), str(v)) for k, v in values.items())
+    if promotion.get("filterArn"):
+        out["promotion_name"] = str(promotion.get("name") or "")
+        out["promotion_percent"] = int(percent) if isinstance(percent, int) else None
+        out["promotion_filter_arn"] = str(promotion["filterArn"])
+        out["promotion_values"] = tuple((str(k), str(v)) for k, v in (promotion.get("filterValues") or {}).items())
+    if metadata.get("ITEMS"):
+        out["metadata_columns"] = tuple(str(c) for c in metadata["ITEMS"])
+    return out

@@ -299,3 +299,19 @@ def test_filters_never_change_relative_scores(demo_dir: Path, wanted: list[str],
     genres = runtime.group.items["GENRES"]
     better = [i for i, s in catalogue.items() if s > lowest * (1 + 1e-9) and set(genres[i].split("|")) & set(wanted)]
     assert set(better) <= {i["itemId"] for i in items}
+
+
+def test_a_link_carries_filter_promotion_and_metadata() -> None:
+    from scoring import shareable
+
+    params = {"campaignArn": REC, "userId": "1", "numResults": 10, "filterArn": arns.local_arn("filter", "genre"),
+              "filterValues": {"GENRES": '"Comedy","Sci-Fi"'},
+              "promotions": [{"name": "p", "percentPromotedItems": 20, "filterArn": arns.local_arn("filter", "x"),
+                              "filterValues": {"YEAR": "2020"}}],
+              "metadataColumns": {"ITEMS": ["TITLE", "YEAR"]}}
+    state = shareable.SharedState(**shareable.request_state(params))  # type: ignore[arg-type]
+    query = shareable.to_query_params(state)
+    assert query["fv"] == ['GENRES="Comedy","Sci-Fi"'] and query["pp"] == "20" and query["meta"] == "TITLE,YEAR"
+    back = shareable.from_query_params({k: [v] if isinstance(v, str) else v for k, v in query.items()})
+    assert back == state
+    assert filters.text_from_filter_value(dict(back.filter_values)["GENRES"]) == "Comedy, Sci-Fi"
