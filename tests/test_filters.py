@@ -315,3 +315,28 @@ def test_a_link_carries_filter_promotion_and_metadata() -> None:
     back = shareable.from_query_params({k: [v] if isinstance(v, str) else v for k, v in query.items()})
     assert back == state
     assert filters.text_from_filter_value(dict(back.filter_values)["GENRES"]) == "Comedy, Sci-Fi"
+
+
+def test_an_older_demo_build_gets_the_demo_filters_without_retraining(demo_dir: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from scoring import demo
+
+    group = tmp_path / "demo"
+    shutil.copytree(demo_dir, group, ignore=shutil.ignore_patterns(".*"))
+    config = json.loads((group / "campaigns.json").read_text())
+    mine = {"name": "mine", "filterExpression": "INCLUDE ItemID WHERE Items.YEAR > 2000", "createdAt": 1}
+    old = {k: v for k, v in config.items() if k != "demoConfigVersion"} | {"filters": [mine]}
+    (group / "campaigns.json").write_text(json.dumps(old))
+    model_time = (group / "model.npz").stat().st_mtime_ns
+    demo.refresh_config(group)
+    names = [f["name"] for f in json.loads((group / "campaigns.json").read_text())["filters"]]
+    assert names == ["exclude-watched", "genre", "recent-years", "mine"]
+    assert (group / "model.npz").stat().st_mtime_ns == model_time
+    # Once current, a user's deletion of a demo filter sticks; an unchanged file is not rewritten.
+    scoring.client("personalize", group).delete_filter(filterArn=arns.local_arn("filter", "genre"))
+    written = (group / "campaigns.json").stat().st_mtime_ns
+    demo.refresh_config(group)
+    assert "genre" not in [f["name"] for f in json.loads((group / "campaigns.json").read_text())["filters"]]
+    assert (group / "campaigns.json").stat().st_mtime_ns == written
