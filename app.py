@@ -19,6 +19,7 @@ page = st.navigation([
     st.Page("pages/score_normalisation.py", title="Score normalisation", icon=":material/functions:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/health_check.py", title="Health check", icon=":material/monitor_heart:"),
+    st.Page("pages/filters.py", title="Filters", icon=":material/filter_alt:"),
 ])
 
 sidebar.render()

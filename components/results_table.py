@@ -23,7 +23,7 @@ def _column_config(top: float | None) -> dict[str, object]:
         "Item ID": st.column_config.TextColumn("Item ID", width="small"),
         "Score": score,
         "Reason": st.column_config.TextColumn("Reason"),
-        "Promotion": st.column_config.TextColumn("Promotion"),
+        "Promotion": st.column_config.TextColumn("Promotion", help="The promotion that placed this item."),
         "TITLE": st.column_config.TextColumn("Title", width="medium"),
         "GENRES": st.column_config.TextColumn("Genres", width="medium"),
         "YEAR": st.column_config.NumberColumn("Year", format="%d", width="small"),
@@ -43,6 +43,11 @@ def render(result: Result) -> None:
     if (table["Reason"] == "Popular item").any():
         st.info("This user is not in the training data: the campaign answers with popular items.",
                 icon=":material/person_search:")
+    if "Promotion" in table:
+        promoted = int(table["Promotion"].ne("").sum())
+        st.caption(f"{promoted} promoted item{'s' if promoted != 1 else ''} (named in the Promotion column) "
+                   "sit at random positions among the others, in their own order; the request's filter "
+                   "does not apply to them.")
     shown = [c for c in table.columns if c != "Reason" or table["Reason"].ne("").any()]
     if table["Score"].isna().all():  # recipes without scores: the console shows none either
         shown.remove("Score")

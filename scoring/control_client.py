@@ -1,19 +1,21 @@
-"""A local `personalize` (control plane) client: the read-only calls a console makes.
+"""A local `personalize` (control plane) client: the read calls a console makes, and filters.
 
 Same method names, keyword arguments, response shapes (checked against botocore's model by the
 contract tests) and errors as boto3's client, answered from the dataset group's campaigns.json,
-model.npz and CSV headers.
+model.npz and CSV headers. CreateFilter / DeleteFilter write campaigns.json (atomically); a
+local filter is ACTIVE at once, where Personalize takes a few minutes.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scoring import arns, errors, recipes, validation
-from scoring.local_group import Campaign, LocalGroup
+from scoring import arns, errors, filters, recipes, validation
+from scoring.local_group import Campaign, Filter, LocalGroup
 from scoring.runtime_client import _response_metadata
 
 SERVICE = "personalize"
@@ -150,14 +152,72 @@ class LocalControlClient:
         return {"solutionVersionArn": params["solutionVersionArn"], "metrics": metrics,
                 "ResponseMetadata": _response_metadata()}
 
-    # -- filters (none yet in a demo group) ------------------------------------------------
+    # -- filters ----------------------------------------------------------------------------
     def list_filters(self, **params: Any) -> dict[str, Any]:
         self._check("ListFilters", params)
-        return self._page("ListFilters", "Filters", [], params)
+        group_arn = params.get("datasetGroupArn")
+        rows = [] if group_arn not in (None, self.group.arn) else [self._filter_summary(f)
+                                                                    for f in self.group.filters]
+        return self._page("ListFilters", "Filters", rows, params)
 
     def describe_filter(self, **params: Any) -> dict[str, Any]:
-        self._check("DescribeFilter", params)
-        raise self._missing("Filter", params["filterArn"], "DescribeFilter")
+        op = "DescribeFilter"
+        self._check(op, params)
+        f = self._filter(params["filterArn"], op)
+        return {"filter": self._filter_summary(f) | {"filterExpression": f.expression},
+                "ResponseMetadata": _response_metadata()}
+
+    def create_filter(self, **params: Any) -> dict[str, Any]:
+        """Validate the expression against this group's data, then add the filter to campaigns.json."""
+        op = "CreateFilter"
+        self._check(op, params)
+        name, expression = params["name"], params["filterExpression"]
+        if params["datasetGroupArn"] != self.group.arn:
+            raise self._missing("Dataset group", params["datasetGroupArn"], op)
+        problem = validation.name_problem(name, "name")
+        if problem:
+            raise self._error(errors.INVALID_INPUT, problem, op)
+        try:
+            self.group.evaluator.compile(expression)
+        except filters.FilterError as exc:
+            raise self._error(errors.INVALID_INPUT, str(exc), op) from None
+        arn = arns.local_arn("filter", name)
+
+        def add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if any(r.get("name") == name for r in rows):
+                raise self._error("ResourceAlreadyExistsException", f"Filter {arn} already exists.", op)
+            if len(rows) >= filters.MAX_FILTERS:
+                raise self._error("LimitExceededException", f"A dataset group has at most {filters.MAX_FILTERS} "
+                                  "filters: delete one first.", op)
+            return rows + [{"name": name, "filterExpression": expression, "createdAt": int(time.time())}]
+
+        self.group.update_filters(add)
+        return {"filterArn": arn, "ResponseMetadata": _response_metadata()}
+
+    def delete_filter(self, **params: Any) -> dict[str, Any]:
+        op = "DeleteFilter"
+        self._check(op, params)
+        arn = params["filterArn"]
+        self._filter(arn, op)
+
+        def remove(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            kept = [r for r in rows if arns.local_arn("filter", str(r.get("name"))) != arn]
+            if len(kept) == len(rows):  # deleted meanwhile by another process
+                raise self._missing("Filter", arn, op)
+            return kept
+
+        self.group.update_filters(remove)
+        return {"ResponseMetadata": _response_metadata()}
+
+    def _filter(self, arn: str, op: str) -> Filter:
+        f = self.group.filter(arn)
+        if f is None:
+            raise self._missing("Filter", arn, op)
+        return f
+
+    def _filter_summary(self, f: Filter) -> dict[str, Any]:
+        return {"name": f.name, "filterArn": f.arn, "creationDateTime": f.created,
+                "lastUpdatedDateTime": f.created, "datasetGroupArn": self.group.arn, "status": ACTIVE}
 
     # -- datasets and schemas --------------------------------------------------------------
     def _dataset_arn(self, kind: str) -> str:

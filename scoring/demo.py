@@ -80,12 +80,38 @@ def ensure_demo(data_dir: Path = paths.DEMO_DIR, *,
     """The demo group's folder, generated and trained first if a file is missing or stale."""
     data_dir = Path(data_dir)
     if is_complete(data_dir):
+        refresh_config(data_dir)
         return data_dir
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with _locked(data_dir.parent / LOCK_FILE):
         if not is_complete(data_dir):  # another process may have built it while we waited
             build(data_dir, progress=progress)
     return data_dir
+
+
+#: Bump when campaigns_config changes: an existing build then gets the new campaigns.json
+#: (with the user's own filters kept) without retraining.
+DEMO_CONFIG_VERSION = 1
+DEMO_FILTERS: tuple[tuple[str, str], ...] = (
+    ("exclude-watched", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'),
+    ("genre", "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"),
+    ("recent-years", "INCLUDE ItemID WHERE Items.YEAR >= $YEAR"),
+)
+
+
+def refresh_config(data_dir: Path) -> None:
+    """Rewrite campaigns.json when this version writes it differently; filters users made stay."""
+    file = Path(data_dir) / paths.CAMPAIGNS_FILE
+    current = json.loads(file.read_text())
+    wanted = campaigns_config(int(current.get("datasetGroup", {}).get("createdAt", 0)))
+    if current.get("demoConfigVersion") == DEMO_CONFIG_VERSION:
+        wanted["filters"] = current.get("filters", [])
+    else:
+        demo_names = {name for name, _ in DEMO_FILTERS}
+        wanted["filters"] += [f for f in current.get("filters", []) if f.get("name") not in demo_names]
+    if wanted != current:
+        with _locked(Path(data_dir).parent / LOCK_FILE):
+            _write_text(file, json.dumps(wanted, indent=2) + "\n")
 
 
 def campaigns_config(created_at: int) -> dict[str, Any]:
@@ -104,7 +130,7 @@ def campaigns_config(created_at: int) -> dict[str, Any]:
         "campaigns": [
             {"name": "demo-user-personalization", "solution": SOLUTION,
              "recipe": USER_PERSONALIZATION_RECIPE, "minProvisionedTPS": 1,
-             "campaignConfig": dict(config)},
+             "campaignConfig": dict(config, enableMetadataWithRecommendations=True)},
             {"name": "demo-personalized-ranking", "solution": RANKING_SOLUTION,
              "recipe": PERSONALIZED_RANKING_RECIPE, "minProvisionedTPS": 1,
              "campaignConfig": dict(config)},
@@ -113,7 +139,9 @@ def campaigns_config(created_at: int) -> dict[str, Any]:
             {"name": "demo-popular-items", "solution": "demo-popularity-count",
              "recipe": "aws-popularity-count", "minProvisionedTPS": 1, "campaignConfig": dict(config)},
         ],
-        "filters": [],
+        "filters": [{"name": name, "filterExpression": expression, "createdAt": created_at}
+                    for name, expression in DEMO_FILTERS],
+        "demoConfigVersion": DEMO_CONFIG_VERSION,
     }
 
 

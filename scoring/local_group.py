@@ -2,12 +2,18 @@
 
 Both local clients of a folder share one LocalGroup, so the model is loaded once. Loaded
 groups are cached by folder and model file time, so retraining is picked up on the next call.
+Filters are read from campaigns.json again whenever the file changes (another process, e.g.
+the endpoint or the console, may have created or deleted one), and written atomically under
+a file lock by `update_filters`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -16,8 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from scoring import arns, paths, recipes
+from scoring import arns, dataset, filters, paths, recipes
 from scoring.model import MODEL_FILE, SoftmaxModel
+
+FILTERS_LOCK = ".campaigns.lock"
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,19 @@ class Campaign:
 
 def _timestamp(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value or 0), tz=UTC)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of campaigns.json ("filters": [{"name", "filterExpression", "createdAt"}])."""
+
+    name: str
+    expression: str
+    created: datetime
+
+    @property
+    def arn(self) -> str:
+        return arns.local_arn("filter", self.name)
 
 
 @dataclass(eq=False)
@@ -116,9 +137,64 @@ class LocalGroup:
     def solution(self, name: str) -> dict[str, Any] | None:
         return next((s for s in self.solutions() if s["name"] == name), None)
 
+    # -- filters -------------------------------------------------------------------------
+    @property
+    def filters(self) -> list[Filter]:
+        """The filters in campaigns.json now (re-read when the file changed since the last look)."""
+        file = self.path / paths.CAMPAIGNS_FILE
+        try:
+            stat = file.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            stamp = None
+        with _lock:
+            if stamp is not None and stamp != self.__dict__.get("_filters_stamp"):
+                raw = json.loads(file.read_text()).get("filters", [])
+                self.__dict__["_filters"] = [_filter(f, self.created) for f in raw]
+                self.__dict__["_filters_stamp"] = stamp
+            elif "_filters" not in self.__dict__:
+                self.__dict__["_filters"] = [_filter(f, self.created) for f in self.config.get("filters", [])]
+            return list(self.__dict__["_filters"])
+
+    def filter(self, arn: str) -> Filter | None:
+        return next((f for f in self.filters if f.arn == arn), None)
+
+    def update_filters(self, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        """Read-modify-write the "filters" of campaigns.json atomically (file lock, temp file + rename)."""
+        file = self.path / paths.CAMPAIGNS_FILE
+        with open(self.path / FILTERS_LOCK, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                config = json.loads(file.read_text())
+                config["filters"] = change(list(config.get("filters", [])))
+                tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_text(json.dumps(config, indent=2) + "\n")
+                tmp.replace(file)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @cached_property
+    def filter_data(self) -> filters.FilterData:
+        """Items, users and interactions as filters read them; users and interactions load on first use."""
+        return filters.FilterData(self.model.item_ids, self.items, lambda: dataset.load_users(self.path),
+                                  lambda: _interactions(self.path))
+
+    @cached_property
+    def evaluator(self) -> filters.Evaluator:
+        return filters.Evaluator(self.filter_data)
+
+
+def _filter(raw: dict[str, Any], default_created: datetime) -> Filter:
+    created = _timestamp(raw["createdAt"]) if raw.get("createdAt") is not None else default_created
+    return Filter(name=str(raw["name"]), expression=str(raw["filterExpression"]), created=created)
+
+
+def _interactions(path: Path) -> pd.DataFrame | None:
+    return dataset.load_interactions(path) if (path / paths.INTERACTIONS_FILE).exists() else None
+
 
 _cache: dict[tuple[Path, float], LocalGroup] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def open_group(data_dir: Path | None) -> LocalGroup:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pprint
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scoring import recipes, validation
+from scoring import filters, recipes, validation
 
 DEFAULT_NUM_RESULTS = 25
 
@@ -35,6 +35,23 @@ class RequestError(ValueError):
 
 
 @dataclass(frozen=True)
+class FilterInputs:
+    """A chosen filter and the text typed for each of its parameters (comma-separated, as the console)."""
+
+    arn: str
+    name: str = ""
+    parameters: Sequence[filters.Parameter] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionInputs:
+    name: str
+    percent: int
+    filter: FilterInputs
+
+
+@dataclass(frozen=True)
 class FormInputs:
     """What the test form holds, as typed (strings are stripped when the request is built)."""
 
@@ -45,6 +62,9 @@ class FormInputs:
     items_text: str = ""
     context_rows: Sequence[tuple[str, str]] = field(default_factory=tuple)
     num_results: int | None = DEFAULT_NUM_RESULTS
+    filter: FilterInputs | None = None
+    promotion: PromotionInputs | None = None
+    metadata_columns: Sequence[str] = ()
 
 
 def parse_item_list(text: str) -> list[str]:
@@ -94,12 +114,54 @@ def _id(value: str, label: str) -> str:
     return value
 
 
-def _num_results(value: int | None) -> int:
+def _num_results(value: int | None, limit: int = validation.MAX_RESULTS) -> int:
     if value is None:
-        return DEFAULT_NUM_RESULTS
-    if not 1 <= int(value) <= validation.MAX_RESULTS:
-        raise RequestError(f"Number of results must be between 1 and {validation.MAX_RESULTS}.")
+        return min(DEFAULT_NUM_RESULTS, limit)
+    if not 1 <= int(value) <= limit:
+        why = " when item metadata columns are asked for" if limit < validation.MAX_RESULTS else ""
+        raise RequestError(f"Number of results must be between 1 and {limit}{why}.")
     return int(value)
+
+
+def filter_values(chosen: FilterInputs, label: str = "Filter") -> dict[str, str]:
+    """The request's filterValues from the console's comma-separated texts, checked per parameter.
+
+    An empty optional (EXCLUDE-only) parameter is left out, so Personalize skips that part;
+    an empty required (INCLUDE) one is a form mistake.
+    """
+    out: dict[str, str] = {}
+    name = chosen.name or chosen.arn.rsplit("/", 1)[-1]
+    for p in chosen.parameters:
+        text = (chosen.texts.get(p.name) or "").strip()
+        try:
+            value = filters.filter_values_from_text(text, p.kind)
+        except filters.FilterError as exc:
+            raise RequestError(f"{label} parameter ${p.name}: {exc}") from None
+        if value:
+            out[p.name] = value
+        elif p.required:
+            what = "a number" if p.kind == filters.NUMBER else "one or more values separated by commas"
+            raise RequestError(f"{label} {name} needs ${p.name}: enter {what}.")
+    if len(out) > validation.MAX_FILTER_VALUES:
+        raise RequestError(f"A request takes at most {validation.MAX_FILTER_VALUES} filter values.")
+    return out
+
+
+def _promotion(p: PromotionInputs) -> dict[str, Any]:
+    name = (p.name or "").strip()
+    if not name:
+        raise RequestError("Name the promotion (letters, digits, - and _), or clear its filter.")
+    problem = validation.name_problem(name, "promotion name")
+    if problem:
+        raise RequestError(f"Promotion name {name!r} may only hold letters, digits, - and _, and must start "
+                           "with a letter or digit (at most 63 characters).")
+    if not 1 <= int(p.percent) <= 100:
+        raise RequestError("The promoted share must be between 1 and 100 percent.")
+    out: dict[str, Any] = {"name": name, "percentPromotedItems": int(p.percent), "filterArn": p.filter.arn}
+    values = filter_values(p.filter, "Promotion filter")
+    if values:
+        out["filterValues"] = values
+    return out
 
 
 def build_request(inputs: FormInputs) -> tuple[str, dict[str, Any]]:
@@ -135,11 +197,23 @@ def build_request(inputs: FormInputs) -> tuple[str, dict[str, Any]]:
             raise RequestError(f"Item ID {too_long[:40]}... is longer than {validation.MAX_ID} characters.")
         params["inputList"] = items
     else:
-        params["numResults"] = _num_results(inputs.num_results)
+        limit = validation.MAX_RESULTS_WITH_METADATA if inputs.metadata_columns else validation.MAX_RESULTS
+        params["numResults"] = _num_results(inputs.num_results, limit)
 
     context = context_dict(inputs.context_rows)
     if context:
         params["context"] = context
+    if inputs.filter is not None and inputs.filter.arn:
+        params["filterArn"] = inputs.filter.arn
+        values = filter_values(inputs.filter)
+        if values:
+            params["filterValues"] = values
+    if inputs.promotion is not None and inputs.promotion.filter.arn and not spec.needs_item_list:
+        params["promotions"] = [_promotion(inputs.promotion)]
+    if inputs.metadata_columns:
+        if len(inputs.metadata_columns) > validation.MAX_METADATA_COLUMNS:
+            raise RequestError(f"Pick at most {validation.MAX_METADATA_COLUMNS} item metadata columns.")
+        params["metadataColumns"] = {"ITEMS": list(inputs.metadata_columns)}
     return spec.operation, params
 
 

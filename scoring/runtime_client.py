@@ -3,23 +3,62 @@
 Answers GetRecommendations and GetPersonalizedRanking from the dataset group's SoftmaxModel.
 Scores are Personalize's: softmax over the catalogue for recommendations, softmax over the
 input list for ranking, so rank_score(i) = rec_score(i) / sum of rec_score over the list.
+
+Filters (`filterArn` + `filterValues`) only choose which items may be returned: scores are
+computed before filtering and never renormalised, so a filter never changes a relative score.
+Promotions follow scoring.promotions.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from scoring import errors, recipes, validation
+from scoring import errors, filters, promotions, recipes, validation
 from scoring.local_group import Campaign, LocalGroup
-from scoring.softmax import softmax, top_k, top_k_scores
+from scoring.softmax import logsumexp, softmax, top_k
 
 SERVICE = "personalize-runtime"
 DEFAULT_RESULTS = 25
 POPULAR_REASON = "Popular item"
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A recipe's preference over every item (higher first), and how to score the chosen ones.
+
+    `log_norm` is the catalogue softmax's log-normaliser (None: the recipe returns no scores),
+    so a chosen item's score is exp(preference - log_norm) whatever a filter removed.
+    """
+
+    preference: np.ndarray
+    log_norm: float | None
+    reason: list[str] | None
+
+    def scores(self, rows: np.ndarray) -> np.ndarray | None:
+        if self.log_norm is None:
+            return None
+        return np.exp(self.preference[rows] - self.log_norm)
+
+
+@dataclass(frozen=True)
+class _Promotion:
+    name: str
+    percent: int
+    mask: filters.FilterMask
+
+
+def _best(preference: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+    """The k allowed rows of highest preference, best first (fewer when fewer are allowed)."""
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    values = np.where(allowed, preference, -np.inf)
+    rows = top_k(values, k)
+    return rows[np.isfinite(values[rows])]
 
 
 def _response_metadata() -> dict[str, Any]:
@@ -50,15 +89,27 @@ class LocalRuntimeClient:
         if campaign.kind == recipes.PERSONALIZED_RANKING:
             raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
                               "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
-        self._check_filters(params, op)
         self._check_metadata(campaign, params, op)
         num = int(params.get("numResults", DEFAULT_RESULTS))
-        if campaign.kind == recipes.RELATED_ITEMS:
-            items = self._related_items(params.get("itemId"), num, params.get("metadataColumns"), op)
-        elif campaign.kind == recipes.POPULAR_ITEMS:
-            items = self._popular_items(num, params.get("metadataColumns"), None)
-        else:
-            items = self._user_items(params, num, op)
+        metadata = params.get("metadataColumns")
+        order = self._order(campaign, params, op)
+        user_id = params.get("userId")
+        allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op)
+        promotion = self._promotion(params, user_id, op)
+        promoted_rows = np.empty(0, dtype=np.int64)
+        if promotion is not None:
+            count = promotions.promoted_count(num, promotion.percent)
+            promoted_rows = _best(order.preference, promotion.mask.mask, count)
+            allowed = allowed.copy()
+            allowed[promoted_rows] = False  # a promoted item is not repeated below
+        regular_rows = _best(order.preference, allowed, num - len(promoted_rows))
+        items = self._predicted(regular_rows, order.scores(regular_rows), metadata, order.reason)
+        if promotion is not None and len(promoted_rows):
+            promoted = self._predicted(promoted_rows, order.scores(promoted_rows), metadata,
+                                       [promotions.PROMOTED_REASON])
+            for entry in promoted:
+                entry["promotionName"] = promotion.name
+            items = promotions.interleave(items, promoted, promotions.request_seed(params))
         return {"itemList": items, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
@@ -70,7 +121,6 @@ class LocalRuntimeClient:
         if campaign.kind != recipes.PERSONALIZED_RANKING:
             raise self._error(errors.INVALID_INPUT, "GetPersonalizedRanking needs a campaign of a "
                               "personalized-ranking recipe: call GetRecommendations.", op)
-        self._check_filters(params, op)
         self._check_metadata(campaign, params, op)
 
         model = self.group.model
@@ -79,34 +129,38 @@ class LocalRuntimeClient:
         known = np.flatnonzero(rows >= 0)
         vector = model.user_vector(params["userId"], params.get("context"))
         scores = softmax(model.logits(vector, rows[known])) if known.size else np.empty(0)
+        # A filter removes items from the answer; the others keep their scores over the whole list.
+        passes = np.ones(len(rows), dtype=bool)
+        if params.get("filterArn"):
+            passes = self._filter_mask(params["filterArn"], params.get("filterValues"), params["userId"],
+                                       op).passes(rows)
+        keep = passes[known]
+        known, scores = known[keep], scores[keep]
         order = np.lexsort((known, -scores))  # descending score, input order for ties
         ranked = self._predicted(rows[known][order], scores[order], params.get("metadataColumns"), None)
         # Items the model was not trained on go to the end with score 0, as Personalize does.
-        unknown = [i for i, r in zip(input_list, rows, strict=True) if r < 0]
+        unknown = [i for i, r, ok in zip(input_list, rows, passes, strict=True) if r < 0 and ok]
         ranked += [self._unscored_item(i, 0.0, params.get("metadataColumns")) for i in unknown]
         return {"personalizedRanking": ranked, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
-    def _user_items(self, params: Mapping[str, Any], num: int, op: str) -> list[dict[str, Any]]:
-        """USER_PERSONALIZATION: softmax over the catalogue for w̄_u (user + context)."""
+    def _order(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> _Order:
+        """How the campaign's recipe ranks the whole catalogue for this request."""
+        model = self.group.model
+        if campaign.kind == recipes.RELATED_ITEMS:
+            return self._related_order(params.get("itemId"), op)
+        if campaign.kind == recipes.POPULAR_ITEMS:
+            return _Order(model.item_popularity.astype(np.float64), None, None)
+        # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (user + context).
         user_id = params.get("userId")
         if not user_id:
             raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
                               "user-personalization recipe.", op)
-        model = self.group.model
-        vector = model.user_vector(user_id, params.get("context"))
-        rows, scores = top_k_scores(model.logits(vector), num)
+        logits = model.logits(model.user_vector(user_id, params.get("context"))).astype(np.float64)
         reason = None if model.knows_user(user_id) else [POPULAR_REASON]
-        return self._predicted(rows, scores, params.get("metadataColumns"), reason)
+        return _Order(logits, logsumexp(logits), reason)
 
-    def _popular_items(self, num: int, metadata: Mapping[str, list[str]] | None,
-                       reason: list[str] | None) -> list[dict[str, Any]]:
-        """POPULAR_ITEMS (popularity-count): most interacted items, no score, as Personalize."""
-        rows = top_k(self.group.model.item_popularity, num)
-        return self._predicted(rows, None, metadata, reason)
-
-    def _related_items(self, item_id: str | None, num: int, metadata: Mapping[str, list[str]] | None,
-                       op: str) -> list[dict[str, Any]]:
+    def _related_order(self, item_id: str | None, op: str) -> _Order:
         """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.
 
         The bias column is left out: it measures popularity, not likeness. An item the model
@@ -118,12 +172,12 @@ class LocalRuntimeClient:
         model = self.group.model
         row = int(model.item_rows([item_id])[0])
         if row < 0:
-            return self._popular_items(num, metadata, [POPULAR_REASON])
+            return _Order(model.item_popularity.astype(np.float64), None, [POPULAR_REASON])
         vectors = model.item_factors[:, :-1]
         norms = np.linalg.norm(vectors, axis=1) + 1e-12
-        similarity = (vectors @ vectors[row]) / (norms * norms[row])
+        similarity = ((vectors @ vectors[row]) / (norms * norms[row])).astype(np.float64)
         similarity[row] = -np.inf  # an item is not related to itself
-        return self._predicted(top_k(similarity, num), None, metadata, None)
+        return _Order(similarity, None, None)
 
     # -- local extensions (not in boto3) ---------------------------------------------------
     def catalogue_scores(self, *, campaignArn: str, userId: str | None,
@@ -152,12 +206,37 @@ class LocalRuntimeClient:
             raise self._error(errors.NOT_FOUND, f"Campaign {arn} does not exist.", op)
         return campaign
 
-    def _check_filters(self, params: Mapping[str, Any], op: str) -> None:
-        # No local filters exist yet, so any filter the request names is unknown.
-        named = [params.get("filterArn")] + [p.get("filterArn") for p in params.get("promotions") or []]
-        missing = next((arn for arn in named if arn), None)
-        if missing:
-            raise self._error(errors.NOT_FOUND, f"Filter {missing} does not exist.", op)
+    def _filter_mask(self, arn: str, values: Mapping[str, str] | None, user_id: str | None,
+                     op: str) -> filters.FilterMask:
+        """The filter's mask for this request; unknown filter -> NotFound, bad values -> InvalidInput."""
+        found = self.group.filter(arn)
+        if found is None:
+            raise self._error(errors.NOT_FOUND, f"Filter {arn} does not exist.", op)
+        try:
+            return self.group.evaluator.mask(found.expression, values, user_id, f"Filter {found.name}")
+        except filters.FilterError as exc:
+            raise self._error(errors.INVALID_INPUT, str(exc), op) from None
+
+    def _mask(self, arn: str | None, values: Mapping[str, str] | None, user_id: str | None,
+              op: str) -> np.ndarray:
+        """Items the request's filter lets through (all items without a filter)."""
+        if not arn:
+            if values:
+                raise self._error(errors.INVALID_INPUT, "filterValues needs a filterArn.", op)
+            return np.ones(self.group.model.n_items, dtype=bool)
+        return self._filter_mask(arn, values, user_id, op).mask
+
+    def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str) -> _Promotion | None:
+        given = params.get("promotions") or []
+        if not given:
+            return None
+        p = given[0]
+        for member in ("name", "percentPromotedItems", "filterArn"):
+            if p.get(member) is None:
+                raise self._error(errors.INVALID_INPUT, f"A promotion needs {member}: give name, "
+                                  "percentPromotedItems (1-100) and filterArn.", op)
+        mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op)
+        return _Promotion(str(p["name"]), int(p["percentPromotedItems"]), mask)
 
     def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
         columns = (params.get("metadataColumns") or {}).get("ITEMS")

@@ -2,6 +2,7 @@
 
     ?source=local&group=demo&campaign=arn:...&user=1&ctx=DEVICE=mobile+phone&n=25
     ?source=aws&region=eu-west-1&profile=prod&campaign=arn:...&user=42&items=a,b,c
+    ...&filter=arn:...filter/genre&fv=GENRES="Comedy","Drama"&promo=spotlight&pp=20&pf=arn:...&pfv=...&meta=TITLE
 
 Pure functions over plain mappings (`{name: [values]}` in, `{name: value | [values]}` out), so
 they are tested without Streamlit. Credentials never go in the URL: only a profile *name*.
@@ -16,7 +17,8 @@ LOCAL = "local"
 AWS = "aws"
 
 #: Every parameter this module reads or writes (others in the URL are left alone).
-KEYS = ("source", "group", "region", "profile", "endpoint", "campaign", "user", "item", "items", "ctx", "n")
+KEYS = ("source", "group", "region", "profile", "endpoint", "campaign", "user", "item", "items", "ctx", "n",
+        "filter", "fv", "promo", "pp", "pf", "pfv", "meta")
 SOURCE_KEYS = ("source", "group", "region", "profile", "endpoint", "campaign")
 
 
@@ -35,6 +37,13 @@ class SharedState:
     items: tuple[str, ...] = ()
     context: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     num_results: int | None = None
+    filter_arn: str = ""
+    filter_values: tuple[tuple[str, str], ...] = ()
+    promotion_name: str = ""
+    promotion_percent: int | None = None
+    promotion_filter_arn: str = ""
+    promotion_values: tuple[tuple[str, str], ...] = ()
+    metadata_columns: tuple[str, ...] = ()
 
     @property
     def has_request(self) -> bool:
@@ -70,13 +79,30 @@ def from_query_params(params: Mapping[str, Sequence[str] | str]) -> SharedState:
             context.append((key.strip(), value))
     n_text = _first(params, "n")
     num = int(n_text) if n_text and n_text.isdigit() else None
+    pp_text = _first(params, "pp")
+    meta = tuple(dict.fromkeys(c.strip() for v in _all(params, "meta") for c in v.split(",") if c.strip()))
     return SharedState(
         source=AWS if source == AWS else LOCAL,
         group=_first(params, "group"), region=_first(params, "region"),
         profile=_first(params, "profile"), endpoint=_first(params, "endpoint"),
         campaign=_first(params, "campaign"), user_id=_first(params, "user") or "",
         item_id=_first(params, "item") or "", items=items, context=tuple(context), num_results=num,
+        filter_arn=_first(params, "filter") or "", filter_values=_pairs(params, "fv"),
+        promotion_name=_first(params, "promo") or "",
+        promotion_percent=int(pp_text) if pp_text and pp_text.isdigit() else None,
+        promotion_filter_arn=_first(params, "pf") or "", promotion_values=_pairs(params, "pfv"),
+        metadata_columns=meta,
     )
+
+
+def _pairs(params: Mapping[str, Sequence[str] | str], key: str) -> tuple[tuple[str, str], ...]:
+    """Repeated KEY=value parameters (filter values keep their quotes and commas as sent)."""
+    out = []
+    for entry in _all(params, key):
+        name, sep, value = entry.partition("=")
+        if sep and name.strip():
+            out.append((name.strip(), value))
+    return tuple(out)
 
 
 def to_query_params(state: SharedState, *, with_request: bool = True) -> dict[str, str | list[str]]:
@@ -105,6 +131,19 @@ def to_query_params(state: SharedState, *, with_request: bool = True) -> dict[st
         out["ctx"] = context
     if state.num_results is not None:
         out["n"] = str(state.num_results)
+    if state.filter_arn:
+        out["filter"] = state.filter_arn
+        if state.filter_values:
+            out["fv"] = [f"{k}={v}" for k, v in state.filter_values]
+    if state.promotion_filter_arn:
+        out["promo"] = state.promotion_name
+        if state.promotion_percent is not None:
+            out["pp"] = str(state.promotion_percent)
+        out["pf"] = state.promotion_filter_arn
+        if state.promotion_values:
+            out["pfv"] = [f"{k}={v}" for k, v in state.promotion_values]
+    if state.metadata_columns:
+        out["meta"] = ",".join(state.metadata_columns)
     return out
 
 
@@ -114,7 +153,14 @@ def request_state(params: Mapping[str, object]) -> dict[str, object]:
     assert isinstance(context, Mapping)
     items = params.get("inputList") or ()
     num = params.get("numResults")
-    return {
+    values = params.get("filterValues") or {}
+    promotions = params.get("promotions") or [{}]
+    promotion = promotions[0]  # type: ignore[index]
+    assert isinstance(values, Mapping) and isinstance(promotion, Mapping)
+    metadata = params.get("metadataColumns") or {}
+    assert isinstance(metadata, Mapping)
+    percent = promotion.get("percentPromotedItems")
+    out: dict[str, object] = {
         "campaign": params.get("campaignArn"),
         "user_id": str(params.get("userId") or ""),
         "item_id": str(params.get("itemId") or ""),
@@ -122,3 +168,15 @@ def request_state(params: Mapping[str, object]) -> dict[str, object]:
         "context": tuple((str(k), str(v)) for k, v in context.items()),
         "num_results": int(num) if isinstance(num, int) else None,
     }
+    # Filter, promotion and metadata fields only when the request has them (the defaults mean "none").
+    if params.get("filterArn"):
+        out["filter_arn"] = str(params["filterArn"])
+        out["filter_values"] = tuple((str(k), str(v)) for k, v in values.items())
+    if promotion.get("filterArn"):
+        out["promotion_name"] = str(promotion.get("name") or "")
+        out["promotion_percent"] = int(percent) if isinstance(percent, int) else None
+        out["promotion_filter_arn"] = str(promotion["filterArn"])
+        out["promotion_values"] = tuple((str(k), str(v)) for k, v in (promotion.get("filterValues") or {}).items())
+    if metadata.get("ITEMS"):
+        out["metadata_columns"] = tuple(str(c) for c in metadata["ITEMS"])
+    return out

@@ -32,6 +32,8 @@ MAX_METADATA_COLUMNS = 10
 MAX_PROMOTIONS = 1
 
 _CONTEXT_KEY = re.compile(r"[A-Za-z\d_]+")
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
+MAX_NAME = 63
 _FILTER_KEY = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -109,6 +111,16 @@ def _common(params: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def name_problem(name: str, where: str) -> str | None:
+    """A resource name (filter, promotion) as the service model constrains it, or None if valid."""
+    if len(name) > MAX_NAME:
+        return _summary(_length(name, where, MAX_NAME))
+    if not _NAME.fullmatch(name):
+        return _summary([_constraint(name, where, "Member must satisfy regular expression pattern: "
+                                     "^[a-zA-Z0-9][a-zA-Z0-9\\-_]*")])
+    return None
+
+
 def _summary(problems: list[str]) -> str | None:
     if not problems:
         return None
@@ -132,6 +144,8 @@ def recommendations_problem(params: Mapping[str, Any]) -> str | None:
         problems.append(_constraint(len(promotions), "promotions",
                                     f"Member must have length less than or equal to {MAX_PROMOTIONS}"))
     for p in promotions:
+        if p.get("name") is not None:
+            problems += [m.split(": ", 1)[1] for m in [name_problem(p["name"], "promotions.member.name")] if m]
         percent = p.get("percentPromotedItems")
         if percent is not None and not 1 <= percent <= 100:
             problems.append(_constraint(percent, "promotions.member.percentPromotedItems",

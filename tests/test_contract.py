@@ -1,15 +1,22 @@
 """One contract, every client: the same assertions against each backend (like `implicit`'s
 recommender test mixin). A backend is a pair of (runtime, control) clients on the demo group.
 
-Backends: the local in-process clients, and real boto3 clients under botocore's Stubber fed
-by the local clients (which checks requests and responses against the service model).
+Backends: the local in-process clients, real boto3 clients under botocore's Stubber fed by the
+local clients (which checks requests and responses against the service model), and real boto3
+clients over HTTP against the local endpoint. Filter creation and deletion run on a copy of the
+demo group (the `writable` fixture), so the shared demo group never changes.
 """
 
 from __future__ import annotations
 
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from botocore.exceptions import ParamValidationError
 
@@ -23,6 +30,22 @@ MISSING = arns.local_arn("campaign", "no-such-campaign")
 SIMS = arns.local_arn("campaign", "demo-related-items")
 POPULAR = arns.local_arn("campaign", "demo-popular-items")
 USER = "1"
+GROUP = arns.local_arn("dataset-group", "demo")
+GENRE = arns.local_arn("filter", "genre")
+WATCHED = arns.local_arn("filter", "exclude-watched")
+YEARS = arns.local_arn("filter", "recent-years")
+NO_FILTER = arns.local_arn("filter", "no-such-filter")
+SUMMARY_KEYS = {"name", "filterArn", "creationDateTime", "lastUpdatedDateTime", "datasetGroupArn", "status"}
+
+
+def _genres(demo_dir: Path) -> dict[str, set[str]]:
+    items = pd.read_csv(demo_dir / "items.csv", dtype=str, keep_default_na=False)
+    return {i: set(g.split("|")) for i, g in zip(items["ITEM_ID"], items["GENRES"], strict=True)}
+
+
+def _watched(demo_dir: Path, user: str) -> set[str]:
+    events = pd.read_csv(demo_dir / "interactions.csv", dtype=str, keep_default_na=False)
+    return set(events.loc[(events["USER_ID"] == user) & (events["EVENT_TYPE"] == "watch"), "ITEM_ID"])
 
 
 class ClientContract:
@@ -59,8 +82,136 @@ class ClientContract:
         with pytest.raises(control.exceptions.ResourceNotFoundException):
             control.describe_campaign(campaignArn=MISSING)
 
+    # -- filters: control plane -----------------------------------------------------------
     def test_list_filters_uses_capital_f(self, control: Any) -> None:
-        assert control.list_filters()["Filters"] == []
+        listed = control.list_filters(datasetGroupArn=GROUP)["Filters"]
+        assert {"exclude-watched", "genre", "recent-years"} <= {f["name"] for f in listed}
+        assert all(set(f) == SUMMARY_KEYS and f["status"] == "ACTIVE" for f in listed)
+        other = arns.local_arn("dataset-group", "elsewhere")
+        assert control.list_filters(datasetGroupArn=other)["Filters"] == []
+
+    def test_describe_filter_gives_the_expression(self, control: Any) -> None:
+        described = control.describe_filter(filterArn=GENRE)["filter"]
+        assert described["filterExpression"] == "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"
+        assert described["datasetGroupArn"] == GROUP and described["filterArn"] == GENRE
+
+    def test_describe_unknown_filter_is_resource_not_found(self, control: Any) -> None:
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.describe_filter(filterArn=NO_FILTER)
+
+    def test_create_use_and_delete_a_filter(self, writable: tuple[Any, Any]) -> None:
+        runtime, control = writable
+        expression = 'INCLUDE ItemID WHERE Items.GENRES IN ("Horror")'
+        arn = control.create_filter(name="horror", datasetGroupArn=GROUP, filterExpression=expression)["filterArn"]
+        assert arn == arns.local_arn("filter", "horror")
+        assert control.describe_filter(filterArn=arn)["filter"]["filterExpression"] == expression
+        items = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=5, filterArn=arn,
+                                            metadataColumns={"ITEMS": ["GENRES"]})["itemList"]
+        assert len(items) == 5 and all("Horror" in i["metadata"]["GENRES"].split("|") for i in items)
+        with pytest.raises(control.exceptions.ResourceAlreadyExistsException):
+            control.create_filter(name="horror", datasetGroupArn=GROUP, filterExpression=expression)
+        control.delete_filter(filterArn=arn)
+        assert "horror" not in {f["name"] for f in control.list_filters()["Filters"]}
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.delete_filter(filterArn=arn)
+        with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+            runtime.get_recommendations(campaignArn=REC, userId=USER, filterArn=arn)
+
+    def test_create_filter_refuses_a_malformed_expression_with_its_reason(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.create_filter(name="typo", datasetGroupArn=GROUP,
+                                  filterExpression='INCLUDE ItemID WHERE Items.GENRE IN ("Horror")')
+        message = caught.value.response["Error"]["Message"]
+        assert "Items has no field GENRE" in message and "GENRES" in message
+
+    def test_a_group_holds_at_most_ten_filters(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        existing = len(control.list_filters()["Filters"])
+        made = [control.create_filter(name=f"year-{n}", datasetGroupArn=GROUP,
+                                      filterExpression=f"INCLUDE ItemID WHERE Items.YEAR >= {2000 + n}")["filterArn"]
+                for n in range(10 - existing)]
+        try:
+            with pytest.raises(control.exceptions.LimitExceededException):
+                control.create_filter(name="one-too-many", datasetGroupArn=GROUP,
+                                      filterExpression="INCLUDE ItemID WHERE Items.YEAR >= 1990")
+        finally:
+            for arn in made:
+                control.delete_filter(filterArn=arn)
+
+    # -- filters and promotions: runtime ------------------------------------------------------
+    def test_an_include_filter_keeps_only_matching_items_with_unchanged_scores(self, runtime: Any,
+                                                                                demo_dir: Path) -> None:
+        plain = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=500)["itemList"]
+        filtered = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=20, filterArn=GENRE,
+                                               filterValues={"GENRES": '"Comedy","Horror"'})["itemList"]
+        genres = _genres(demo_dir)
+        assert len(filtered) == 20 and all(genres[i["itemId"]] & {"Comedy", "Horror"} for i in filtered)
+        scores = {i["itemId"]: i["score"] for i in plain}
+        expected = [i["itemId"] for i in plain if genres[i["itemId"]] & {"Comedy", "Horror"}][:20]
+        assert [i["itemId"] for i in filtered] == expected
+        for item in filtered:
+            assert item["score"] == pytest.approx(scores[item["itemId"]], rel=1e-9)
+
+    def test_exclude_watched_removes_the_users_watched_items(self, runtime: Any, demo_dir: Path) -> None:
+        items = runtime.get_recommendations(campaignArn=REC, userId=USER, numResults=100,
+                                            filterArn=WATCHED)["itemList"]
+        assert len(items) == 100 and not {i["itemId"] for i in items} & _watched(demo_dir, USER)
+
+    def test_include_filter_without_its_value_is_invalid_input(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException) as caught:
+            runtime.get_recommendations(campaignArn=REC, userId=USER, filterArn=GENRE)
+        assert "$GENRES" in caught.value.response["Error"]["Message"]
+
+    def test_filter_values_must_be_quoted(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.InvalidInputException) as caught:
+            runtime.get_recommendations(campaignArn=REC, userId=USER, filterArn=GENRE,
+                                        filterValues={"GENRES": "Comedy,Horror"})
+        assert "double-quoted" in caught.value.response["Error"]["Message"]
+
+    def test_unknown_filter_is_resource_not_found(self, runtime: Any) -> None:
+        with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+            runtime.get_recommendations(campaignArn=REC, userId=USER, filterArn=NO_FILTER)
+
+    def test_filters_apply_to_every_recipe(self, runtime: Any, demo_dir: Path) -> None:
+        genres = _genres(demo_dir)
+        values = {"GENRES": '"Documentary"'}
+        for request in ({"campaignArn": SIMS, "itemId": "10"}, {"campaignArn": POPULAR},
+                        {"campaignArn": REC, "userId": "nobody-knows-me"}):
+            items = runtime.get_recommendations(**request, numResults=10, filterArn=GENRE,
+                                                filterValues=values)["itemList"]
+            assert len(items) == 10 and all("Documentary" in genres[i["itemId"]] for i in items), request
+        cold = runtime.get_recommendations(campaignArn=REC, userId="nobody-knows-me", numResults=3,
+                                           filterArn=GENRE, filterValues=values)["itemList"]
+        assert all(i["reason"] == ["Popular item"] for i in cold)
+
+    def test_ranking_drops_filtered_items_and_keeps_their_scores(self, runtime: Any, demo_dir: Path) -> None:
+        input_list = [str(i) for i in range(1, 31)]
+        plain = runtime.get_personalized_ranking(campaignArn=RANK, userId=USER, inputList=input_list)
+        ranked = runtime.get_personalized_ranking(campaignArn=RANK, userId=USER, inputList=input_list,
+                                                  filterArn=YEARS, filterValues={"YEAR": "2015"})
+        years = pd.read_csv(demo_dir / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")["YEAR"]
+        kept = [i for i in plain["personalizedRanking"] if years[i["itemId"]] >= 2015]
+        assert 0 < len(kept) < len(input_list)
+        assert [i["itemId"] for i in ranked["personalizedRanking"]] == [i["itemId"] for i in kept]
+        for a, b in zip(ranked["personalizedRanking"], kept, strict=True):
+            assert a["score"] == pytest.approx(b["score"], rel=1e-9)
+
+    def test_a_promotion_marks_its_items_and_is_reproducible(self, runtime: Any, demo_dir: Path) -> None:
+        request = {"campaignArn": REC, "userId": USER, "numResults": 10, "filterArn": WATCHED,
+                   "promotions": [{"name": "horror-week", "percentPromotedItems": 25, "filterArn": GENRE,
+                                   "filterValues": {"GENRES": '"Horror"'}}]}
+        items = runtime.get_recommendations(**request)["itemList"]
+        promoted = [i for i in items if i.get("promotionName")]
+        assert len(items) == 10 and len(promoted) == math.ceil(10 * 25 / 100)
+        genres = _genres(demo_dir)
+        assert all(i["promotionName"] == "horror-week" and i["reason"] == ["Promoted item"]
+                   and "Horror" in genres[i["itemId"]] for i in promoted)
+        regular = [i for i in items if not i.get("promotionName")]
+        assert not {i["itemId"] for i in regular} & _watched(demo_dir, USER)
+        assert [i["score"] for i in promoted] == sorted((i["score"] for i in promoted), reverse=True)
+        again = runtime.get_recommendations(**request)["itemList"]
+        assert [i["itemId"] for i in again] == [i["itemId"] for i in items]
 
     # -- GetRecommendations --------------------------------------------------------------
     def test_recommendations_default_to_25_sorted_scores(self, runtime: Any) -> None:
@@ -184,6 +335,14 @@ class ClientContract:
             runtime.get_personalized_ranking(campaignArn=RANK, userId=USER)
 
 
+@pytest.fixture(scope="module")
+def group_copy(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo group: filters are created and deleted there."""
+    target = tmp_path_factory.mktemp("group") / "demo"
+    shutil.copytree(demo_dir, target, ignore=shutil.ignore_patterns(".*"))
+    return target
+
+
 class TestLocalClients(ClientContract):
     @pytest.fixture
     def runtime(self, demo_dir: Any) -> Any:
@@ -192,6 +351,10 @@ class TestLocalClients(ClientContract):
     @pytest.fixture
     def control(self, demo_dir: Any) -> Any:
         return scoring.client("personalize", demo_dir)
+
+    @pytest.fixture
+    def writable(self, group_copy: Path) -> tuple[Any, Any]:
+        return scoring.client("personalize-runtime", group_copy), scoring.client("personalize", group_copy)
 
 
 class TestBoto3UnderStubber(ClientContract):
@@ -202,6 +365,11 @@ class TestBoto3UnderStubber(ClientContract):
     @pytest.fixture
     def control(self, demo_dir: Any) -> Any:
         return StubbedClient("personalize", scoring.client("personalize", demo_dir))
+
+    @pytest.fixture
+    def writable(self, group_copy: Path) -> tuple[Any, Any]:
+        return (StubbedClient("personalize-runtime", scoring.client("personalize-runtime", group_copy)),
+                StubbedClient("personalize", scoring.client("personalize", group_copy)))
 
 
 def test_local_and_stubbed_scores_agree(demo_dir: Any) -> None:
@@ -231,6 +399,15 @@ def _http_client(service: str, url: str) -> Any:
     return boto3.client(service, endpoint_url=url, **fake_credentials())
 
 
+@pytest.fixture(scope="module")
+def copy_endpoint_url(group_copy: Path) -> Iterator[str]:
+    from scoring.server import serve_in_thread
+
+    server, url = serve_in_thread(group_copy, "127.0.0.1", 0)
+    yield url
+    server.shutdown()
+
+
 class TestBoto3OverHttp(ClientContract):
     @pytest.fixture
     def runtime(self, endpoint_url: str) -> Any:
@@ -239,6 +416,11 @@ class TestBoto3OverHttp(ClientContract):
     @pytest.fixture
     def control(self, endpoint_url: str) -> Any:
         return _http_client("personalize", endpoint_url)
+
+    @pytest.fixture
+    def writable(self, copy_endpoint_url: str) -> tuple[Any, Any]:
+        return (_http_client("personalize-runtime", copy_endpoint_url),
+                _http_client("personalize", copy_endpoint_url))
 
 
 @pytest.mark.parametrize("request_params", [

@@ -63,9 +63,10 @@ def test_demo_group_has_every_file_and_the_campaigns(demo: Path) -> None:
         ("demo-popular-items", "demo-popularity-count", "aws-popularity-count")]
     for campaign in config["campaigns"]:
         assert campaign["minProvisionedTPS"] == 1
-        assert campaign["campaignConfig"] == {"enableMetadataWithRecommendations": False,
+        metadata = campaign["name"] == "demo-user-personalization"  # the one campaign that returns metadata
+        assert campaign["campaignConfig"] == {"enableMetadataWithRecommendations": metadata,
                                               "syncWithLatestSolutionVersion": False}
-    assert config["filters"] == []
+    assert [f["name"] for f in config["filters"]] == ["exclude-watched", "genre", "recent-years"]
     # Derived from the data, not the clock: the day after the last interaction.
     last = int(load_interactions(demo)["TIMESTAMP"].max())
     assert config["datasetGroup"]["createdAt"] == last + 86_400
