@@ -20,6 +20,7 @@ from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_
     live_aws,
     new_app,
     run_app_py_on_every_rerun,
+    table_of,
 )
 
 REC = arns.local_arn("campaign", "demo-user-personalization")
@@ -50,7 +51,7 @@ def test_a_filter_with_a_parameter_filters_the_results() -> None:
     at.text_input(key="fv_GENRES").input("Horror, Documentary")
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert len(table) == 25 and all(g & {"Horror", "Documentary"} for g in genres_of(table))
     plain = scoring.client("personalize-runtime").get_recommendations(campaignArn=REC, userId="1", numResults=500)
     order = [i["itemId"] for i in plain["itemList"]]
@@ -79,7 +80,7 @@ def test_a_promotion_marks_its_rows() -> None:
     at.text_input(key="pfv_GENRES").input("Horror")
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     promoted = table[table["Promotion"] == "horror-week"]
     assert len(promoted) == 5 and (promoted["Reason"] == "Promoted item").all()
     assert all("Horror" in g for g in genres_of(promoted))
@@ -94,7 +95,7 @@ def test_metadata_columns_come_back_with_each_item() -> None:
     at.number_input(key="num_results").set_value(10)
     submit(at)
     assert not at.exception and not errors_of(at)
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert table["CREATION_TIMESTAMP"].str.fullmatch(r"\d+").all()
 
 
@@ -108,7 +109,7 @@ def test_ranking_form_offers_filters_but_no_promotion() -> None:
     submit(at)
     assert not at.exception and not errors_of(at)
     years = pd.read_csv(paths.DEMO_DIR / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")["YEAR"]
-    shown = at.dataframe[0].value["Item ID"].tolist()
+    shown = table_of(at)["Item ID"].tolist()
     assert shown and all(years[i] >= 2020 for i in shown)
     assert set(shown) == {str(i) for i in range(1, 11) if years[str(i)] >= 2020}
 
@@ -120,7 +121,7 @@ def test_a_shared_link_reproduces_filter_and_values() -> None:
     at.run()
     assert not at.exception and not errors_of(at)
     assert at.selectbox(key="filter_arn").value == GENRE and at.text_input(key="fv_GENRES").value == "Comedy"
-    table = at.dataframe[0].value
+    table = table_of(at)
     assert len(table) == 8 and all("Comedy" in g for g in genres_of(table))
 
 
