@@ -31,7 +31,7 @@ def test_pick_a_filter_fill_its_parameter_and_see_the_filtered_table(browser_pag
     wait_for_run(page)
 
     assert len(set(table_column(page, 1, 25))) == 25  # waits for the grid's rows
-    header = page.get_by_test_id("stDataFrame").first.locator("table thead th")
+    header = page.locator(".st-key-results").get_by_test_id("stDataFrame").locator("table thead th")
     expect(header.filter(has_text="Genres")).to_have_count(1)
     columns = [header.nth(i).inner_text().strip() for i in range(header.count())]
     genres = table_column(page, columns.index("Genres"), 25)
