@@ -1,8 +1,8 @@
 """One side (A or B) of the Compare page: its source, campaign, request fields, context and filter.
 
 Each side builds its own boto3 request with `scoring.requests.build_request`, as the Test
-campaign form does, plus the filter (ListFilters of the campaign's dataset group, parameters
-read from DescribeFilter's expression). Widget keys are `cmp_a_*` / `cmp_b_*`, kept for the
+campaign form does, with the same filter picker and $PARAM inputs (ListFilters of the
+campaign's dataset group, parameters read from DescribeFilter's expression). Widget keys are `cmp_a_*` / `cmp_b_*`, kept for the
 session, so the page shows the same two requests when one comes back to it.
 """
 
@@ -16,11 +16,10 @@ import streamlit as st
 
 from components import errors, request_form, sources
 from components.sidebar import DEMO_CAMPAIGN, Selection
-from scoring import compare, errors as scoring_errors, requests
+from scoring import requests
 from scoring.campaigns import CampaignDetails
 
 CONTEXT_ROWS = 2
-_NO_FILTER = ""
 #: The demo's default comparison: the same user on two devices.
 DEFAULT_DEVICES = {"a": "mobile phone", "b": "smart tv"}
 
@@ -51,28 +50,6 @@ class SideRequest:
         if not self.selection.config.is_local:
             parts.append("live")
         return " · ".join(parts)
-
-
-# -- control-plane look-ups (cached like the sidebar's) ---------------------------------------------
-@st.cache_data(ttl=sources.LIST_TTL, show_spinner=False)
-def filter_list(_control: Any, key: tuple[str | None, ...], group_arn: str | None) -> list[dict[str, Any]]:
-    """ListFilters of a dataset group, every page (the list sits under a capital "Filters")."""
-    if not group_arn:
-        return []
-    out: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"datasetGroupArn": group_arn, "maxResults": 100}
-    for _ in range(20):
-        page = _control.list_filters(**params)
-        out += page.get("Filters", [])
-        if not page.get("nextToken"):
-            break
-        params["nextToken"] = page["nextToken"]
-    return sorted(out, key=lambda f: f.get("name", ""))
-
-
-@st.cache_data(ttl=sources.LIST_TTL, show_spinner=False)
-def filter_expression(_control: Any, key: tuple[str | None, ...], filter_arn: str) -> str:
-    return str(_control.describe_filter(filterArn=filter_arn)["filter"].get("filterExpression", ""))
 
 
 # -- the side's source ------------------------------------------------------------------------------
@@ -153,36 +130,14 @@ def _context_rows(key: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _filter(side: Selection, details: CampaignDetails, key: str) -> tuple[str | None, str | None, dict[str, str]]:
-    """(filter ARN, its name, raw parameter values) chosen on this side; no filter when none exist."""
-    assert side.clients is not None
-    try:
-        filters = filter_list(side.clients.control, side.config.key, details.dataset_group_arn)
-    except Exception as exc:
-        problem = scoring_errors.explain(exc)
-        st.caption(f"Filters could not be listed ({problem.code}): the request runs without one.")
-        return None, None, {}
-    if not filters:
+def _filter(s: request_form.Suggestions, key: str) -> requests.FilterInputs | None:
+    """The side's filter and its $PARAM inputs: the Test campaign form's own pieces, keyed per side."""
+    if not s.filters:
         st.caption("No filters in this campaign's dataset group.")
-        return None, None, {}
-    names = {f["filterArn"]: f.get("name", f["filterArn"]) for f in filters}
-    options = [_NO_FILTER, *names]
-    if st.session_state.get(f"{key}_filter") not in options:
-        st.session_state[f"{key}_filter"] = _NO_FILTER
-    arn = st.selectbox("Filter", options, key=f"{key}_filter", format_func=lambda a: names.get(a, "None"))
-    if not arn:
-        return None, None, {}
-    try:
-        expression = filter_expression(side.clients.control, side.config.key, arn)
-    except Exception as exc:
-        errors.show(exc)
-        return arn, names[arn], {}
-    st.caption(f"`{expression}`")
-    values = {}
-    for name in compare.filter_parameters(expression):
-        values[name] = st.text_input(f"${name}", key=f"{key}_fp_{name}", placeholder="comma-separated values",
-                                     persist_state="session")
-    return arn, names[arn], values
+        return None
+    arn = request_form.filter_picker("Filter", f"{key}_filter", s, "Applied to this side's request only.")
+    request_form.parameter_inputs(s, arn, f"{key}_fp")
+    return request_form.filter_inputs(s, arn, f"{key}_fp")
 
 
 @dataclass
@@ -226,21 +181,16 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
     if spec.needs_item_list:
         st.text_area("Items to rank", key=f"{key}_items", height=90, persist_state="session")
     rows = _context_rows(key)
-    filter_arn, filter_name, raw_values = _filter(chosen, details, key)
+    chosen_filter = _filter(suggestions, key)
     inputs = requests.FormInputs(
         campaign_arn=details.arn, kind=details.kind, user_id=st.session_state.get(f"{key}_user", ""),
         item_id=st.session_state.get(f"{key}_item", ""), items_text=st.session_state.get(f"{key}_items", ""),
-        context_rows=tuple(rows), num_results=num_results)
+        context_rows=tuple(rows), num_results=num_results, filter=chosen_filter)
     try:
         method, params = requests.build_request(inputs)
     except requests.RequestError as exc:
         return None, f"Request {side}: {exc.message}"
-    if filter_arn:
-        params["filterArn"] = filter_arn
-        values = compare.filter_values(raw_values)
-        if values:
-            params["filterValues"] = values
-    return SideRequest(side, chosen, details, method, params, filter_name), None
+    return SideRequest(side, chosen, details, method, params, chosen_filter and chosen_filter.name), None
 
 
 def items_frame(request: SideRequest) -> pd.DataFrame | None:

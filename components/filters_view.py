@@ -26,7 +26,7 @@ def group_filters(_control: Any, key: tuple[str | None, ...], group_arn: str | N
 def expressions(_control: Any, key: tuple[str | None, ...], group_arn: str | None) -> dict[str, str]:
     """filterArn -> filterExpression for every filter of the group (one DescribeFilter each)."""
     out = {}
-    for f in filters.list_filters(_control, group_arn):
+    for f in group_filters(_control, key, group_arn):
         out[f["filterArn"]] = _control.describe_filter(filterArn=f["filterArn"])["filter"].get("filterExpression", "")
     return out
 

@@ -133,7 +133,7 @@ def _context_rows(s: Suggestions) -> None:
     st.caption(note + (" Known values — " + "; ".join(known) + "." if known else ""))
 
 
-def _filter_picker(label: str, key: str, s: Suggestions, help_text: str) -> str:
+def filter_picker(label: str, key: str, s: Suggestions, help_text: str) -> str:
     """A filter of the campaign's dataset group, "None" first (outside the form: it reruns at once)."""
     options = [""] + list(s.filters)
     if st.session_state.get(key) not in options:
@@ -149,7 +149,7 @@ def _parameters(s: Suggestions, arn: str) -> tuple[filters.Parameter, ...]:
     return filters.parameters_of(s.expressions.get(arn, "")) if arn else ()
 
 
-def _parameter_inputs(s: Suggestions, arn: str, prefix: str) -> None:
+def parameter_inputs(s: Suggestions, arn: str, prefix: str) -> None:
     """One text input per $PARAM of the chosen filter, comma-separated values as in the console."""
     for p in _parameters(s, arn):
         example = "e.g. 2000" if p.kind == filters.NUMBER else "e.g. Comedy, Drama"
@@ -158,7 +158,7 @@ def _parameter_inputs(s: Suggestions, arn: str, prefix: str) -> None:
                       help=f"{'A number' if p.kind == filters.NUMBER else 'Values separated by commas'} ({need}).")
 
 
-def _filter_inputs(s: Suggestions, arn: str, prefix: str) -> requests.FilterInputs | None:
+def filter_inputs(s: Suggestions, arn: str, prefix: str) -> requests.FilterInputs | None:
     if not arn:
         return None
     params = _parameters(s, arn)
@@ -170,7 +170,7 @@ def _inputs(details: CampaignDetails, s: Suggestions) -> requests.FormInputs:
     rows = [(st.session_state.get(f"ctx_key_{i}", ""), st.session_state.get(f"ctx_val_{i}", ""))
             for i in range(st.session_state[_ROWS])]
     promotion = None
-    promo_filter = _filter_inputs(s, st.session_state.get("promo_filter_arn", ""), "pfv")
+    promo_filter = filter_inputs(s, st.session_state.get("promo_filter_arn", ""), "pfv")
     if promo_filter is not None and not details.form.needs_item_list:
         promotion = requests.PromotionInputs(str(st.session_state.get("promo_name", "")),
                                              int(st.session_state.get("promo_percent") or 0), promo_filter)
@@ -179,7 +179,7 @@ def _inputs(details: CampaignDetails, s: Suggestions) -> requests.FormInputs:
         user_id=st.session_state.get("user_id", ""), item_id=st.session_state.get("item_id", ""),
         items_text=st.session_state.get("items_text", ""), context_rows=tuple(rows),
         num_results=st.session_state.get("num_results"),
-        filter=_filter_inputs(s, st.session_state.get("filter_arn", ""), "fv"), promotion=promotion,
+        filter=filter_inputs(s, st.session_state.get("filter_arn", ""), "fv"), promotion=promotion,
         metadata_columns=tuple(st.session_state.get("metadata_columns") or ()) if s.item_columns else (),
     )
 
@@ -188,12 +188,12 @@ def _pickers(details: CampaignDetails, s: Suggestions) -> tuple[str, str]:
     """The request's filter and (for GetRecommendations) the promotion's filter."""
     if not s.filters:
         return "", ""
-    chosen = _filter_picker("Filter", "filter_arn", s, "Filters of this campaign's dataset group "
+    chosen = filter_picker("Filter", "filter_arn", s, "Filters of this campaign's dataset group "
                             "(the Filters page lists, tests and creates them).")
     promoted = ""
     if not details.form.needs_item_list:
         with st.expander("Promotion", expanded=bool(st.session_state.get("promo_filter_arn"))):
-            promoted = _filter_picker("Promotion filter", "promo_filter_arn", s,
+            promoted = filter_picker("Promotion filter", "promo_filter_arn", s,
                                       "Items that pass this filter fill a share of the list, at random "
                                       "positions; the request's filter applies only to the other items.")
             if not promoted:
@@ -210,7 +210,7 @@ def _promotion_fields(s: Suggestions, promoted: str) -> None:
     percent_col.number_input("Promoted items (%)", min_value=1, max_value=100, step=1, key="promo_percent",
                              persist_state="session",
                              help="percentPromotedItems: the share of the list, rounded up to whole items.")
-    _parameter_inputs(s, promoted, "pfv")
+    parameter_inputs(s, promoted, "pfv")
 
 
 def render(details: CampaignDetails, suggestions: Suggestions) -> tuple[str, dict[str, Any]] | None:
@@ -233,7 +233,7 @@ def render(details: CampaignDetails, suggestions: Suggestions) -> tuple[str, dic
         if spec.needs_item_list:
             st.text_area("Items to rank", key="items_text", height=110, persist_state="session",
                          help="Item IDs separated by commas, spaces or new lines (at most 500).")
-        _parameter_inputs(suggestions, chosen, "fv")
+        parameter_inputs(suggestions, chosen, "fv")
         _context_rows(suggestions)
         if not spec.needs_item_list:
             st.number_input("Number of results", min_value=1, max_value=500, step=1, key="num_results",

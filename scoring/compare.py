@@ -8,8 +8,7 @@ Lists are item IDs in rank order; a repeated ID counts once, at its first rank.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -132,42 +131,3 @@ def rank_shifts(a: Sequence[str], b: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(RANK_SHIFT_COLUMNS))
     return frame.astype({"Item ID": "object", "Rank A": "Int64", "Rank B": "Int64", "Change": "Int64",
                          "In": "object"})
-
-
-# -- filters on a compare side -------------------------------------------------------------------
-_PLACEHOLDER = re.compile(r"\$([A-Za-z0-9_]+)")
-
-
-def filter_parameters(expression: str) -> list[str]:
-    """The `$NAME` placeholders of a filter expression, in order, each once (names without `$`)."""
-    return list(dict.fromkeys(_PLACEHOLDER.findall(expression or "")))
-
-
-def filter_values(raw: Mapping[str, str]) -> dict[str, str]:
-    """Comma-separated form values to Personalize's filterValues: `a, b` -> `"a","b"`.
-
-    A value that is already quoted, or a number, is passed as typed; empty parameters are left
-    out (the service skips EXCLUDE parts whose parameter is missing).
-    """
-    out: dict[str, str] = {}
-    for name, text in raw.items():
-        text = (text or "").strip()
-        if not text:
-            continue
-        if text.startswith('"'):
-            out[name] = text
-            continue
-        parts = [v.strip() for v in text.split(",") if v.strip()]
-        if len(parts) == 1 and _is_number(parts[0]):
-            out[name] = parts[0]
-        else:
-            out[name] = ",".join('"' + v.replace('"', '\\"') + '"' for v in parts)
-    return out
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

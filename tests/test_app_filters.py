@@ -194,8 +194,6 @@ def test_filters_page_reads_live_filters(live_aws: LiveAws) -> None:
     summary = {"name": "no-clicked", "filterArn": arn, "datasetGroupArn": LIVE_GROUP, "status": "ACTIVE"}
     live_aws.control_stub.add_response("list_filters", {"Filters": [summary]},
                                        {"datasetGroupArn": LIVE_GROUP, "maxResults": 100})
-    live_aws.control_stub.add_response("list_filters", {"Filters": [summary]},
-                                       {"datasetGroupArn": LIVE_GROUP, "maxResults": 100})
     live_aws.control_stub.add_response("describe_filter", {"filter": summary | {
         "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'}}, {"filterArn": arn})
     at = new_app()
