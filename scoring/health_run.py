@@ -31,7 +31,6 @@ from scoring.model import SoftmaxModel, context_name
 from scoring.softmax import top_k_scores
 
 BLOCK = 256            # users per matrix product: a (256 x items) float32 block stays in cache
-CHUNK = 16             # items per group of the two-stage top-k
 DEFAULT_WORKERS = 8
 MAX_TPS = 500.0        # GetRecommendations per second per campaign (Personalize's limit)
 RANKING_CANDIDATES = 100
@@ -82,72 +81,82 @@ def user_vectors(model: SoftmaxModel, user_ids: Sequence[str], context: Mapping[
     return vectors
 
 
-def _groups_of(n: int) -> int:
-    """Items per group for the two-stage top-k: a divisor of n near 16 (no padding copy)."""
-    for size in (16, 15, 18, 12, 20, 14, 24, 10, 25, 8, 30, 32):
-        if n % size == 0 and n // size >= 2:
-            return size
-    return CHUNK
+_workspace = threading.local()
+
+
+def _logits_buffer(users: int, items: int) -> np.ndarray:
+    """A (users x items) float32 buffer reused by this thread's blocks.
+
+    A fresh multi-megabyte array per block is a fresh mmap, and its page faults cost more than
+    the matrix product itself; one buffer per thread keeps the block path memory-bound.
+    """
+    buf = getattr(_workspace, "logits", None)
+    if buf is None or buf.shape[0] < users or buf.shape[1] != items:
+        buf = np.empty((max(users, BLOCK), items), np.float32)
+        _workspace.logits = buf
+    return buf[:users]
+
+
+GROUP = 16  # items per group of the two-stage top-k
+
+
+def _top_rows(logits: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `want` largest logits and their item rows, by logit descending then row.
+
+    Items are dealt into groups of GROUP (item j in group j % G); the `want`-th largest group
+    maximum is a cut no larger than the `want`-th largest logit (the top `want` groups' maxima are
+    `want` items at or above it), so the items at or above the cut, about `want` per user, hold the
+    answer. They are found with one comparison pass and sorted as one flat array: no row of the
+    catalogue is ever sorted, and no per-row numpy call is made.
+    """
+    users, n = logits.shape
+    groups = n // GROUP
+    main = groups * GROUP
+    if groups + (main < n) >= want:
+        step = logits.itemsize  # a view of the first `main` items of each row, no copy
+        dealt = np.lib.stride_tricks.as_strided(logits, shape=(users, GROUP, groups),
+                                                strides=(logits.strides[0], groups * step, step), writeable=False)
+        best = dealt.max(axis=1)
+        if main < n:
+            best = np.concatenate([best, logits[:, main:].max(axis=1, keepdims=True)], axis=1)
+        cut = np.sort(best, axis=1)[:, best.shape[1] - want]
+        flat = np.flatnonzero(logits >= cut[:, None])
+    else:  # a tiny catalogue: every item is a candidate
+        flat = np.arange(users * n)
+    user, item = np.divmod(flat, n)
+    values = logits.reshape(-1)[flat]
+    order = np.lexsort((item, -values, user))  # user, then logit descending, then item row
+    first = np.searchsorted(user[order], np.arange(users))
+    pick = order[first[:, None] + np.arange(want)]
+    return item[pick], values[pick]
 
 
 def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k item rows (score descending, then row), their catalogue softmax scores, and the rows
     whose order is too close to call, per user.
 
-    One product gives the (users x items) logits. Top-k in two stages, sorting no row: items are
-    dealt into groups (item j in group j % G); the k groups with the largest maxima hold the k
-    largest logits (each top item's group max is at least the item), so only those k groups'
-    items are compared. A matrix product sums in another order than the matrix-vector product of
-    a single call, so a logit may differ in its last bits: where two of the top k+1 are closer
-    than that rounding bound, the row is marked `uncertain` and the caller recomputes it exactly.
+    One product gives the (users x items) logits, then a two-stage top-k (`_top_rows`). A
+    matrix product sums in another order than the matrix-vector product of a single call, so a
+    logit may differ in its last bits: where two of the top k+1 are closer than that rounding
+    bound, the row is marked `uncertain` and the caller recomputes it exactly.
     """
     n = model.n_items
     k = max(0, min(int(k), n))
-    logits = vectors @ model.item_factors.T                                   # the one product
-    users = logits.shape[0]
+    users = vectors.shape[0]
     if k == 0 or users == 0:
         return np.empty((users, 0), np.int64), np.empty((users, 0)), np.zeros(users, bool)
+    logits = np.matmul(vectors, model.item_factors.T, out=_logits_buffer(users, n))   # the one product
     want = min(k + 1, n)  # one more than asked, to see a near tie at the boundary
-    size = _groups_of(n)
-    pad = (-n) % size
-    padded = np.pad(logits, ((0, 0), (0, pad)), constant_values=-np.inf) if pad else logits
-    groups = padded.shape[1] // size
-    slabs = padded.reshape(users, size, groups)                               # item j = c*groups + g
-    if want < groups:
-        best = slabs.max(axis=1)                                              # (users, groups)
-        cut = np.sort(best, axis=1)[:, groups - want][:, None]
-        chosen = best >= cut
-        exact = chosen.sum(axis=1) == want
-        picked = np.zeros((users, want), np.int64)
-        picked[exact] = np.nonzero(chosen[exact])[1].reshape(-1, want)
-        candidates = (picked[:, :, None] + groups * np.arange(size)).reshape(users, -1)
-    else:
-        exact = np.ones(users, bool)
-        candidates = np.broadcast_to(np.arange(padded.shape[1]), (users, padded.shape[1]))
-    width = padded.shape[1]
-    flat_index = candidates + (np.arange(users) * width)[:, None]
-    values = np.take(padded.reshape(-1), flat_index)                          # (users, want*size)
-    if want < values.shape[1]:  # keep the `want` largest: threshold by a (vectorised) sort
-        cut = np.sort(values, axis=1)[:, values.shape[1] - want][:, None]
-        keep = values >= cut
-        exact &= keep.sum(axis=1) == want
-        keep[~exact] = False
-        keep[~exact, :want] = True                                            # placeholders, recomputed
-        where = np.nonzero(keep)[1].reshape(users, want)
-        candidates = np.take_along_axis(candidates, where, axis=1)
-        values = np.take_along_axis(values, where, axis=1)
-    # Score descending, the lower item row first on ties (as scoring.softmax.top_k).
-    order = np.lexsort((candidates, -values), axis=1)
-    rows = np.take_along_axis(candidates, order, axis=1)
-    top = np.take_along_axis(values, order, axis=1)
+    rows, top = _top_rows(logits, want)  # score descending, the lower item row first on ties
     # Each float32 dot product is within D·u·|v|·|w| of the exact one (u = eps/2, any summation
     # order), so two computations of a pair's gap differ by at most D·u·|v|·(|w_a| + |w_b|).
     norms = _item_norms(model)[rows]
     bound = 0.5 * model.dim * np.finfo(np.float32).eps * np.linalg.norm(vectors, axis=1)[:, None] \
         * (norms[:, 1:] + norms[:, :-1])
     gaps = -np.diff(top.astype(np.float64), axis=1)
-    uncertain = ~exact | (gaps <= bound).any(axis=1)
-    # Stable softmax normaliser per row, as scoring.softmax.logsumexp computes it for one user.
+    uncertain = (gaps <= bound).any(axis=1)
+    # Stable softmax normaliser per row, as scoring.softmax.logsumexp computes it for one user,
+    # in place in the block's buffer.
     peak = logits.max(axis=1, keepdims=True)
     np.subtract(logits, peak, out=logits)
     np.exp(logits, out=logits)
@@ -180,6 +189,12 @@ def item_id_list(model: SoftmaxModel) -> list[str]:
     return [str(i) for i in model.item_ids]
 
 
+@lru_cache(maxsize=8)
+def item_id_array(model: SoftmaxModel) -> np.ndarray:
+    """Item IDs as Python strings in an object array: `ids[rows].tolist()` makes a block's lists in C."""
+    return np.array(item_id_list(model), dtype=object)
+
+
 def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int,
                 context: Mapping[str, str] | None = None, *, block: int = BLOCK,
                 progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
@@ -195,12 +210,25 @@ def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int
         params: dict[str, Any] = {"campaignArn": campaign_arn, "userIds": chunk, "numResults": k}
         if context:
             params["context"] = dict(context)
-        for record in runtime.batch_recommendations(**params)["results"]:
-            _add_record(out, record)
+        _add_records(out, runtime.batch_recommendations(**params)["results"])
         if progress is not None:
             progress(min(begin + block, total), total)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _add_records(out: RunResult, records: Sequence[Mapping[str, Any]]) -> None:
+    """Batch-output records into the run, in bulk where every record of the block is a success."""
+    if any(r.get("error") or not r.get("output") for r in records):
+        for record in records:
+            _add_record(out, record)
+        return
+    lists = out.lists
+    lists.user_ids += [str(r["input"].get("userId") or r["input"].get("itemId") or "") for r in records]
+    outputs = [r["output"] for r in records]
+    lists.items += [o.get("recommendedItems") or [] for o in outputs]
+    lists.scores += [o["scores"] if o.get("scores") is not None else [None] * len(o.get("recommendedItems") or [])
+                     for o in outputs]
 
 
 def _add_record(out: RunResult, record: Mapping[str, Any]) -> None:

@@ -307,14 +307,13 @@ class LocalRuntimeClient:
                 records[i] = {"input": {"userId": userIds[i]}, "output": {"recommendedItems": list(popular)},
                               "error": None}
             return {"results": records}
-        from scoring.health_run import BLOCK, block_scores, item_id_list  # the block math lives there
+        from scoring.health_run import BLOCK, block_scores, item_id_array  # the block math lives there
 
-        ids = item_id_list(model)
+        ids = item_id_array(model)
         for begin in range(0, len(ok), BLOCK):
             part = ok[begin:begin + BLOCK]
             rows, scores = block_scores(model, [userIds[i] for i in part], num, context)  # one product
-            for j, (row, values) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
-                records[part[j]] = {"input": {"userId": userIds[part[j]]},
-                                    "output": {"recommendedItems": [ids[r] for r in row], "scores": values},
-                                    "error": None}
+            for i, items, values in zip(part, ids[rows].tolist(), scores.tolist(), strict=True):
+                records[i] = {"input": {"userId": userIds[i]},
+                              "output": {"recommendedItems": items, "scores": values}, "error": None}
         return {"results": records}
