@@ -29,7 +29,7 @@ def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
         ranked = np.sort(report.exposure)[::-1]
         shown = int(np.count_nonzero(ranked))
         fig.add_trace(go.Scatter(
-            x=np.arange(1, shown + 1), y=ranked[:shown], mode="lines", name=f"{name} ({shown:,} items shown)",
+            x=np.arange(1, shown + 1), y=ranked[:shown], mode="lines" if shown > 30 else "lines+markers", name=f"{name} ({shown:,} items shown)",
             line={"color": colour, "width": 2}, hovertemplate="item rank %{x}: in %{y} lists<extra></extra>"))
     if not fig.data:
         return _empty(title, "The catalogue is unknown: no exposure curve.")
@@ -37,7 +37,7 @@ def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
     fig.update_layout(title=title, height=380, margin={"l": 10, "r": 20, "t": 50, "b": 10},
                       xaxis={"title": f"items ranked by exposure (catalogue: {n:,} items)",
                              "range": [0, n * 1.02] if n else None},
-                      yaxis={"type": "log", "title": "lists showing the item (log scale)"},
+                      yaxis={"type": "log", "title": "lists showing the item (log scale)", "dtick": 1},
                       legend={"orientation": "h", "y": -0.2, "x": 0})
     return fig
 
@@ -59,7 +59,8 @@ def score_histograms(report: hm.HealthReport) -> go.Figure:
             fill="tozeroy", name=name, line={"color": colour, "width": 1.5}, opacity=0.8,
             hovertemplate="score ≥ %{x:.2e}: %{y:.1f}%<extra>" + name + "</extra>"))
     fig.update_layout(title=title, height=380, margin={"l": 10, "r": 20, "t": 50, "b": 10},
-                      xaxis={"type": "log", "title": "score (log scale)", "exponentformat": "power"},
+                      xaxis={"type": "log", "title": "score (log scale)", "dtick": "D2",
+                             "exponentformat": "power"},
                       yaxis={"title": "% of scores"}, legend={"orientation": "h", "y": -0.2, "x": 0})
     return fig
 
