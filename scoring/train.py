@@ -16,8 +16,9 @@ User dropout: in a share of the examples the user vector is left out, so the bia
 context vectors alone must predict the item. That trains exactly the cold-start vector
 [0, ..., 0, 1] that the model serves to unknown users: popular items, shifted by context.
 
-Run `python -m scoring.train DATA_DIR` to train on DATA_DIR/interactions.csv and write
-DATA_DIR/model.npz with hold-out metrics.
+Run `python -m scoring.train DATA_DIR [--name NAME] [--out DIR]` to validate a user's
+Personalize CSV files (scoring.importing), train on them and write a new local dataset group
+(scoring.user_groups) with hold-out metrics beside the popularity baseline.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from scoring import dataset, paths
 from scoring.evaluation import evaluate, holdout_last, popularity_baseline
-from scoring.model import MODEL_FILE, SoftmaxModel, context_name
+from scoring.model import SoftmaxModel, context_name
 
 DIM = 32
 EPOCHS = 5
@@ -332,62 +334,79 @@ def format_metrics(metrics: dict[str, float], baseline: dict[str, float] | None 
     return "\n".join(lines)
 
 
-class DataError(Exception):
-    """The dataset group cannot be trained on; the message is one line for the user."""
+def _printer(stream: TextIO) -> Callable[[float, str], None]:
+    """Progress lines: redrawn in place on a terminal, one line per 10 % (and stage) otherwise."""
+    last: list[tuple[str, int]] = [("", -1)]
+    tty = stream.isatty()
 
+    def show(fraction: float, what: str) -> None:
+        percent = int(fraction * 100)
+        stage, shown = last[0]
+        if tty:
+            stream.write(f"\r{what:<28}{fraction:6.1%}" + ("\n" if fraction >= 1 else ""))
+        elif what != stage or percent // 10 > shown // 10:
+            stream.write(f"{what:<28}{percent:3d}%\n")
+        else:
+            return
+        last[0] = (what, percent)
+        stream.flush()
 
-def load_training_data(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """interactions (checked for the fields training needs) and the items dataset, if any."""
-    file = Path(data_dir) / paths.INTERACTIONS_FILE
-    if not file.is_file():
-        raise DataError(f"{file} not found: a dataset group needs {paths.INTERACTIONS_FILE}.")
-    try:
-        interactions = dataset.load_interactions(Path(data_dir))
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{file} is not a readable CSV file: {str(exc).splitlines()[0]}") from exc
-    missing = [c for c in dataset.REQUIRED_INTERACTION_FIELDS if c not in interactions.columns]
-    if missing:
-        raise DataError(f"{file} lacks required column(s) {', '.join(missing)}; "
-                        f"found: {', '.join(map(str, interactions.columns)) or 'none'}.")
-    if len(interactions) == 0:
-        raise DataError(f"{file} has no interactions.")
-    if not pd.api.types.is_integer_dtype(interactions["TIMESTAMP"]):
-        raise DataError(f"{file}: TIMESTAMP must be whole Unix seconds in every row.")
-    items = dataset.load_items(Path(data_dir))
-    if items is not None and "ITEM_ID" not in items.columns:
-        raise DataError(f"{Path(data_dir) / paths.ITEMS_FILE} lacks the required column ITEM_ID.")
-    return interactions, items
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 trained, 2 the data or the name was refused (problems on stderr)."""
+    from scoring import importing, user_groups
+
     parser = argparse.ArgumentParser(prog="python -m scoring.train", description=(
-        "Train the local softmax model on DATA_DIR/interactions.csv and write DATA_DIR/model.npz."))
+        "Validate Personalize-format CSV files in DATA_DIR (interactions.csv, optional items.csv "
+        "and users.csv), train the local softmax model, evaluate it on a time-based hold-out and "
+        "write a local dataset group (default: data/<name>) that the console lists. When the "
+        "group folder is DATA_DIR itself, only model.npz and campaigns.json are rewritten."))
     parser.add_argument("data_dir", metavar="DATA_DIR", type=Path)
+    parser.add_argument("--name", help="dataset group name (default: DATA_DIR's folder name)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help=f"group folder to write (default: {paths.DATA_ROOT}/<name>)")
+    parser.add_argument("--replace", action="store_true", help="replace an existing group")
     parser.add_argument("--dim", type=int, default=DIM)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--refit", action="store_true",
                         help="after the hold-out run, train again on every interaction to serve")
     args = parser.parse_args(argv)
+    source = Path(args.data_dir)
+    name = args.name or user_groups.suggested_name(source.resolve().name)
+    out = Path(args.out) if args.out is not None else paths.DATA_ROOT / name
+    settings = user_groups.TrainingSettings(dim=args.dim, epochs=args.epochs, seed=args.seed,
+                                            refit=args.refit)
+    progress = _printer(sys.stdout)
     try:
-        interactions, items = load_training_data(args.data_dir)
-    except DataError as exc:
+        if out.resolve() == source.resolve():
+            created = user_groups.retrain_in_place(source, settings=settings, progress=progress)
+        else:
+            report = importing.validate_directory(source)
+            if not report.ok:
+                raise user_groups.InvalidData(report)
+            files, _ = importing.read_directory(source)
+            print(report.summary())
+            created = user_groups.create_group(files, name, out=out, overwrite=args.replace,
+                                               settings=settings, progress=progress,
+                                               origin=str(source.resolve()))
+    except user_groups.InvalidData as exc:
+        report = exc.report
+        print(f"error: {source} was refused: {report.total_problems:,} problem(s), nothing was "
+              "trained.", file=sys.stderr)
+        for line in report.lines():
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except user_groups.GroupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-    def show(fraction: float) -> None:
-        print(f"\rtraining {fraction:6.1%}", end="", flush=True)
-
-    print(f"{len(interactions):,} interactions, {interactions['USER_ID'].nunique():,} users, "
-          f"{interactions['ITEM_ID'].nunique():,} items")
-    model = train_with_metrics(interactions, items=items, dim=args.dim, epochs=args.epochs,
-                               seed=args.seed, refit=args.refit, progress=show)
-    print()
-    out = Path(args.data_dir) / MODEL_FILE
-    model.save(out)
     print("hold-out (last interaction per user, scored with its own context):")
-    print(format_metrics(model.meta["metrics"], model.meta["baseline_metrics"]))
-    print(f"trained in {model.meta['training_seconds']:.1f} s; wrote {out}")
+    print(format_metrics(created.metrics, created.baseline))
+    print(f"trained in {created.training_seconds:.1f} s; wrote the dataset group "
+          f"{created.name!r} to {created.path}")
+    print(f"campaign: {created.campaign_arn}")
     return 0
 
 
