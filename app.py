@@ -16,6 +16,7 @@ st.set_page_config(page_title="Personalize Campaign Console", page_icon=":materi
 page = st.navigation([
     st.Page("pages/test_campaign.py", title="Test campaign", icon=":material/science:", default=True),
     st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
+    st.Page("pages/local_models.py", title="Local models", icon=":material/model_training:"),
 ])
 
 sidebar.render()

@@ -227,6 +227,7 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
     l2_item, l2_row = np.float32(item_l2), np.float32(l2)
     loss = float("nan")
     total_steps, step = epochs * -(-n // batch_size), 0
+    report_every = max(1, total_steps // 100)  # about 100 progress reports, and every epoch end
     with ThreadPoolExecutor(threads) as pool:
         for epoch in range(epochs):
             order = rng.permutation(n)
@@ -266,6 +267,8 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
                 for opt, grad in zip(optimisers, grads, strict=True):
                     opt.step(grad, rate)
                 C[n_ctx] = 0.0
+                if progress is not None and step % report_every == 0 and step < total_steps:
+                    progress(step / total_steps)
             loss = total / n
             if progress is not None:
                 progress((epoch + 1) / epochs)

@@ -243,8 +243,14 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 # -- listing and deleting -------------------------------------------------------------------
 def summaries(root: Path | None = None) -> list[GroupSummary]:
-    """Every local dataset group under the data root, demo first; unreadable ones say why."""
-    out = [summary(path) for path in local_group.list_groups(_root(root))]
+    """Every local dataset group under the data root, demo first; unreadable ones say why.
+
+    The demo group is listed wherever it is built, as the sidebar lists it.
+    """
+    folders = local_group.list_groups(_root(root))
+    if (paths.DEMO_DIR / paths.CAMPAIGNS_FILE).is_file() and not any(map(_is_demo, folders)):
+        folders.insert(0, paths.DEMO_DIR)
+    out = [summary(path) for path in folders]
     return sorted(out, key=lambda s: (not s.is_demo, s.name.lower()))
 
 
