@@ -367,7 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "write a local dataset group (default: data/<name>) that the console lists. When the "
         "group folder is DATA_DIR itself, only model.npz and campaigns.json are rewritten."))
     parser.add_argument("data_dir", metavar="DATA_DIR", type=Path)
-    parser.add_argument("--name", help="dataset group name (default: DATA_DIR's folder name)")
+    parser.add_argument("--name", help="dataset group name (default: the folder name of --out, "
+                        "else of DATA_DIR)")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help=f"group folder to write (default: {paths.DATA_ROOT}/<name>)")
     parser.add_argument("--replace", action="store_true", help="replace an existing group")
@@ -378,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="after the hold-out run, train again on every interaction to serve")
     args = parser.parse_args(argv)
     source = Path(args.data_dir)
-    name = args.name or user_groups.suggested_name(source.resolve().name)
+    # The group is named after its folder: --out's, else DATA_DIR's.
+    name = args.name if args.name is not None else \
+        user_groups.suggested_name(Path(args.out or source).resolve().name)
     out = Path(args.out) if args.out is not None else paths.DATA_ROOT / name
     settings = user_groups.TrainingSettings(dim=args.dim, epochs=args.epochs, seed=args.seed,
                                             refit=args.refit)
