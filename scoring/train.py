@@ -48,6 +48,7 @@ L2_EMBEDDING = 0.01  # per example, on the user and context vectors it touches
 L2_ITEM = 3e-3  # on every item and item-feature vector each step (all are in every softmax)
 USER_DROPOUT = 0.1
 MAX_THREADS = 4
+MAX_EXAMPLES = 3_000_000  # epochs x interactions cap (see train)
 MAX_FEATURE_VALUES = 200  # more distinct values than this: free text, not a category
 
 Progress = Callable[[float], None]
@@ -164,13 +165,12 @@ def _encode(interactions: pd.DataFrame, items: pd.DataFrame | None) -> _Encoded:
                     f_items, f_tokens, f_weights, f_names)
 
 
-def _softmax_grad(logits: np.ndarray, targets: np.ndarray, bias: np.ndarray, m: int) -> float:
+def _softmax_grad(logits: np.ndarray, targets: np.ndarray, m: int) -> float:
     """In place: logits (rows, N) become d(mean cross-entropy)/d(logits) = (softmax - onehot) / m.
 
     Returns the summed cross-entropy of these rows, for the progress report.
     """
     rows = np.arange(logits.shape[0])
-    logits += bias
     logits -= logits.max(axis=1, keepdims=True)
     np.exp(logits, out=logits)
     norm = logits.sum(axis=1, keepdims=True)
@@ -184,8 +184,12 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
           progress: Progress | None = None, items: pd.DataFrame | None = None,
           batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE,
           l2: float = L2_EMBEDDING, item_l2: float = L2_ITEM,
-          user_dropout: float = USER_DROPOUT) -> SoftmaxModel:
+          user_dropout: float = USER_DROPOUT, max_examples: int = MAX_EXAMPLES) -> SoftmaxModel:
     """A SoftmaxModel fitted on `interactions`; the same seed gives the same model.
+
+    `epochs` passes, but no more than about `max_examples` examples in all: a million
+    interactions get fewer passes (each pass has many more steps), which keeps training on
+    2 cores within minutes; meta records the epochs actually run.
 
     `items` (the items dataset) fixes the catalogue and adds its categorical columns as item
     features: an item's vector is its own vector plus the mean of its GENRES vectors, so an
@@ -221,9 +225,15 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
         return out
 
     n = enc.item_codes.size
+    requested = epochs
+    epochs = min(epochs, max(1, round(max_examples / n)))  # big data needs fewer passes
     threads = max(1, min(MAX_THREADS, len(os.sched_getaffinity(0))))
     chunk = -(-batch_size // threads)
     probs_buf = np.empty((batch_size, n_items), dtype=np.float32)  # reused: no page faults
+    # The bias rides in the matrix products as one more column ([h, 1] · [w, b]): the logits
+    # need no separate pass to add it, and p.T @ [h, 1] yields its gradient with the items'.
+    Wb = np.empty((n_items, dim + 1), dtype=np.float32)
+    hb = np.ones((batch_size, dim + 1), dtype=np.float32)
     l2_item, l2_row = np.float32(item_l2), np.float32(l2)
     loss = float("nan")
     total_steps, step = epochs * -(-n // batch_size), 0
@@ -241,17 +251,19 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
                 m = batch.size
                 u, i = enc.user_codes[batch], enc.item_codes[batch]
                 keep, c = keep_user[batch][:, None], ctx[batch]
-                h = U[u] * keep + C[c].sum(axis=1)
-                W = item_vectors()
+                h = hb[:m, :dim]
+                np.add(U[u] * keep, C[c].sum(axis=1), out=h)
+                Wb[:, :dim] = item_vectors()
+                Wb[:, dim] = b
                 p = probs_buf[:m]
-                np.matmul(h, W.T, out=p)
+                np.matmul(hb[:m], Wb.T, out=p)
                 # The softmax is row-wise: split it over threads (numpy releases the GIL), which
                 # halves the step time on 2 cores; the result does not depend on the split.
-                parts = [(p[a:a + chunk], i[a:a + chunk], b, m) for a in range(0, m, chunk)]
+                parts = [(p[a:a + chunk], i[a:a + chunk], m) for a in range(0, m, chunk)]
                 total += sum(pool.map(lambda args: _softmax_grad(*args), parts))
-                grad_h = p @ W
-                grad_W = p.T @ h
-                grad_b = p.sum(axis=0)
+                grad_h = (p @ Wb)[:, :dim]
+                grad_Wb = p.T @ hb[:m]
+                grad_W, grad_b = grad_Wb[:, :dim], grad_Wb[:, dim]
                 grad_F = np.zeros_like(F)
                 np.add.at(grad_F, f_tokens, grad_W[f_items] * f_weights)
                 grad_F += l2_item * F
@@ -274,7 +286,7 @@ def train(interactions: pd.DataFrame, *, dim: int = DIM, epochs: int = EPOCHS, s
                 progress((epoch + 1) / epochs)
 
     meta = {
-        "dims": dim, "epochs": epochs, "seed": seed, "batch_size": batch_size,
+        "dims": dim, "epochs": epochs, "epochs_requested": requested, "seed": seed, "batch_size": batch_size,
         "learning_rate": learning_rate, "l2": l2, "item_l2": item_l2, "user_dropout": user_dropout,
         "item_features": enc.feature_names, "interactions": int(n), "final_loss": round(loss, 6),
         "training_seconds": round(time.perf_counter() - started, 3),

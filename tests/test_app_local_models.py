@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 from scoring import arns, paths, user_groups
 from scoring.model import MODEL_FILE
 from tests.app_support import (  # noqa: F401  (fixtures)
+    LiveAws,
     clear_streamlit_caches,
     errors_of,
+    live_aws,
     new_app,
     run_app_py_on_every_rerun,
 )
@@ -142,3 +144,15 @@ def test_a_user_group_suggests_its_own_context_keys_on_the_test_page(data_root: 
         "campaign", "shop-user-personalization")
     assert at.text_input(key="ctx_key_0").value == "PLATFORM"
     assert any("PLATFORM: app, web" in c.value for c in at.caption)
+
+
+def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> None:
+    """The page is about local folders: a failing live source does not stop it."""
+    live_aws.control_stub.add_client_error("list_campaigns", service_error_code="AccessDeniedException",
+                                           http_status_code=400, service_message="not authorized")
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at = at.switch_page(PAGE).run()
+    assert not at.exception
+    assert frame(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
+    assert at.button(key="lm_train")
