@@ -35,7 +35,7 @@ from scoring.model import MODEL_FILE, SoftmaxModel
 from scoring.train import format_metrics, train_with_metrics
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)

@@ -113,9 +113,12 @@ def name_problem(name: str) -> str | None:
 
 
 def suggested_name(source: str) -> str:
-    """A valid group name made from a folder or file name ("My data (2024)" -> "My-data-2024")."""
+    """A group name made from a folder name ("My data (2024)" -> "My-data-2024"), or "my-data".
+
+    "demo" stays "demo", so that name is refused with its reason rather than silently replaced.
+    """
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", source).strip("-_")[:63]
-    return cleaned if cleaned and name_problem(cleaned) is None else "my-data"
+    return cleaned if cleaned and NAME_PATTERN.fullmatch(cleaned) else "my-data"
 
 
 def _root(root: Path | None) -> Path:
@@ -168,6 +171,7 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
         _swap_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(staging.parent)
     local_group.forget(target)
     say(1.0, "Done")
     return replace(created, path=target)
@@ -293,5 +297,13 @@ def delete_group(name: str, *, root: Path | None = None) -> Path:
     trash.parent.mkdir(parents=True, exist_ok=True)
     target.rename(trash)  # gone from the picker at once, even if the removal below is slow
     shutil.rmtree(trash, ignore_errors=True)
+    _remove_if_empty(trash.parent)
     local_group.forget(target)
     return target
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (another build is running) or already gone
+        pass

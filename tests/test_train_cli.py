@@ -115,8 +115,7 @@ def test_default_name_and_folder_come_from_the_source(tmp_path: Path,
     assert config["datasetGroup"]["name"] == "My-shop-2025"
     assert train_main([str(tmp_path / "My shop (2025)"), "--name", "second", *FAST]) == 0
     assert (root / "second" / MODEL_FILE).is_file()
-    assert not (root / user_groups.STAGING_DIR).exists() or \
-        not any((root / user_groups.STAGING_DIR).iterdir())  # no staging leftovers
+    assert not (root / user_groups.STAGING_DIR).exists()  # no staging leftovers
 
 
 def test_an_existing_group_needs_replace_and_keeps_its_filters(
@@ -156,3 +155,11 @@ def test_the_demo_folder_is_never_a_target(demo_dir: Path) -> None:
         user_groups.create_group(small_data.files(), "other", out=demo_dir, overwrite=True)
     with pytest.raises(user_groups.GroupError, match="demo"):
         user_groups.delete_group("demo")
+
+
+def test_a_source_folder_named_demo_needs_another_name(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    source = small_data.write(tmp_path / "demo")
+    assert train_main([str(source), "--out", str(tmp_path / "demo-out"), *FAST]) == 0  # named demo-out
+    assert train_main([str(source), "--name", "demo", "--out", str(tmp_path / "x"), *FAST]) == 2
+    assert "'demo' is the demo dataset group's name" in capsys.readouterr().err
