@@ -48,7 +48,7 @@ SHOWN = (("NDCG@10", NDCG10), ("NDCG@25", "normalized_discounted_cumulative_gain
          ("MRR@25", "mean_reciprocal_rank_at_25"), ("coverage", "coverage"))
 ALS_FACTORS = (32, 64, 128)
 ALS_REGULARIZATION = (0.01, 0.1, 1.0)
-ALS_ALPHA = (1.0, 10.0, 40.0)
+ALS_ALPHA = (1.0, 10.0, 40.0, 100.0)
 ALS_ITERATIONS = 15
 
 
@@ -160,12 +160,15 @@ def synthetic_dataset(folder: Path, n_interactions: int, n_items: int, seed: int
     Users are added until their interactions reach `n_interactions`, then the first
     `n_interactions` rows (chronologically) are kept: the same arguments give the same files.
     """
-    per_user = 85  # the demo generator's mean after de-duplication, roughly
+    per_user = 60  # the demo generator's mean at 4,000 items after de-duplication, roughly
     n_users = int(n_interactions / per_user * 1.1) + 1
     truth = demo_data.ground_truth(seed, n_items=n_items, n_users=n_users)
     _, rng = demo_data._streams(seed)  # the generator's own sampling stream (same seed, same data)
     items = demo_data._items_frame(truth, rng)
-    interactions = demo_data._interactions_frame(truth, rng).head(n_interactions)
+    interactions = demo_data._interactions_frame(truth, rng)
+    if len(interactions) < n_interactions:
+        raise SystemExit(f"only {len(interactions):,} interactions drawn: raise n_users")
+    interactions = interactions.head(n_interactions)
     folder.mkdir(parents=True, exist_ok=True)
     items.to_csv(folder / paths.ITEMS_FILE, index=False, lineterminator="\n")
     interactions.to_csv(folder / paths.INTERACTIONS_FILE, index=False, lineterminator="\n")
