@@ -39,7 +39,6 @@ MAX_CATEGORICAL_LENGTH = 1000
 MAX_FIELD_NAME = 150
 MAX_CUSTOM_FIELDS = 5  # interactions metadata fields other than the reserved ones
 MAX_OPTIONAL_AND_EVENT_TYPES = 10
-MAX_EPOCH_SECONDS = 10_000_000_000  # year 2286: bigger values are milliseconds or worse
 MAX_PROBLEMS = 50
 
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
