@@ -101,19 +101,28 @@ def config_panel(details: campaigns.CampaignDetails) -> None:
 METRICS_COLUMNS: dict[str, Any] = {
     "Name": st.column_config.TextColumn("API name"),
     "Value": st.column_config.NumberColumn(format="%.4f"),
-    "Popularity baseline": st.column_config.NumberColumn(format="%.4f"),
-    "× popularity": st.column_config.NumberColumn(format="%.2f×"),
+    "Popularity baseline": st.column_config.NumberColumn(
+        "Popularity", format="%.4f", width="small",
+        help="The popularity baseline on the same hold-out split (a local extra)."),
 }
+#: With a baseline the table is wide: the API names alone say what each metric is.
+BASELINE_ORDER = ("Name", "Value", "Popularity baseline")
+
+
+def show_metrics(frame: pd.DataFrame, key: str) -> None:
+    """A metrics_frame as a table that fits a half-width column."""
+    wide = "Popularity baseline" in frame.columns
+    st.dataframe(frame, hide_index=True, key=key, column_config=METRICS_COLUMNS,
+                 column_order=BASELINE_ORDER if wide else None)
 
 
 def metrics_frame(metrics: Mapping[str, float],
                   baseline: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """GetSolutionMetrics' map as the service returns it; the baseline and ratio beside it."""
+    """GetSolutionMetrics' map as the service returns it; the popularity baseline beside it."""
     frame = results.metrics_table(metrics)
     if baseline:
         base = frame["Name"].map(lambda name: baseline.get(name)).astype("Float64")
         frame["Popularity baseline"] = base
-        frame["× popularity"] = (frame["Value"].astype("Float64") / base.where(base > 0)).round(2)
     return frame
 
 
@@ -148,8 +157,7 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
             and selection.config.is_local else ""))
         return
     baseline = _local_baseline(selection, details) if selection.config.is_local else None
-    st.dataframe(metrics_frame(metrics, baseline), hide_index=True, key="solution_metrics",
-                 column_config=METRICS_COLUMNS)
+    show_metrics(metrics_frame(metrics, baseline), "solution_metrics")
     if selection.config.is_local:
         st.caption("Measured by the local trainer like a solution version's metrics: each user's last "
                    "interaction is held out and predicted by a model trained without it."

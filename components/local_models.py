@@ -62,10 +62,10 @@ def groups_frame(groups: list[user_groups.GroupSummary]) -> pd.DataFrame:
         "Users": pd.array([s.users for s in groups], dtype="Int64"),
         "Interactions": pd.array([s.interactions for s in groups], dtype="Int64"),
         "Context keys": [", ".join(s.context_keys) or "—" for s in groups],
-        "Trained at": [s.trained_at.strftime("%Y-%m-%d %H:%M UTC") if s.trained_at else "—"
+        "Trained at": [s.trained_at.strftime("%Y-%m-%d %H:%M") if s.trained_at else "—"
                        for s in groups],
         "NDCG@10": pd.array([s.metrics.get(NDCG10) for s in groups], dtype="Float64"),
-        "NDCG@10 popularity": pd.array([s.baseline.get(NDCG10) for s in groups], dtype="Float64"),
+        "Popularity NDCG@10": pd.array([s.baseline.get(NDCG10) for s in groups], dtype="Float64"),
         "× popularity": pd.array([ratio(s) for s in groups], dtype="Float64"),
     })
 
@@ -78,8 +78,11 @@ def groups_panel() -> list[user_groups.GroupSummary]:
         return groups
     st.dataframe(groups_frame(groups), hide_index=True, key="local_groups", column_config={
         "NDCG@10": st.column_config.NumberColumn(format="%.4f"),
-        "NDCG@10 popularity": st.column_config.NumberColumn(format="%.4f"),
-        "× popularity": st.column_config.NumberColumn(format="%.2f×"),
+        "Popularity NDCG@10": st.column_config.NumberColumn("Popularity", format="%.4f",
+                                                            help="NDCG@10 of the popularity "
+                                                                 "baseline, same split"),
+        "× popularity": st.column_config.NumberColumn("×", format="%.2f"),
+        "Context keys": st.column_config.TextColumn("Context"),
     })
     for g in groups:
         if g.problem:
@@ -204,8 +207,8 @@ def created_panel() -> None:
         return
     st.success(f"Dataset group **{created.name}** is ready ({created.report.summary()}); "
                f"trained in {created.training_seconds:.1f} s.", icon=":material/check_circle:")
-    st.dataframe(campaign_view.metrics_frame(created.metrics, created.baseline), hide_index=True,
-                 key="created_metrics", column_config=campaign_view.METRICS_COLUMNS)
+    campaign_view.show_metrics(campaign_view.metrics_frame(created.metrics, created.baseline),
+                               "created_metrics")
     if st.button(f"Open {created.name}-user-personalization", key="lm_open",
                  icon=":material/open_in_new:", on_click=_select,
                  args=(created.name, created.campaign_arn)):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from scoring import arns, paths, user_groups
 from scoring.model import MODEL_FILE
 from tests.app_support import (  # noqa: F401  (fixtures)
+    LIVE_VERSION,
     LiveAws,
     clear_streamlit_caches,
     errors_of,
@@ -78,7 +79,8 @@ def test_upload_trains_a_group_that_the_picker_and_campaign_page_show(data_root:
     assert at.title[0].value == "Campaign: mine-user-personalization"
     assert at.selectbox(key="local_group").value == "mine"
     shown = frame(at, "Metric")
-    assert {"Value", "Popularity baseline", "× popularity"} <= set(shown.columns)
+    assert {"Value", "Popularity baseline"} <= set(shown.columns)
+    assert (shown["Value"] > 0).any() and shown["Popularity baseline"].notna().all()
     assert shown["Value"].between(0, 1).all()
 
 
@@ -156,3 +158,17 @@ def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> No
     assert not at.exception
     assert frame(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
     assert at.button(key="lm_train")
+
+
+def test_a_live_campaign_shows_its_metrics_and_says_there_is_no_baseline(live_aws: LiveAws) -> None:
+    live_aws.queue_campaign()
+    live_aws.control_stub.add_response("get_solution_metrics", {
+        "solutionVersionArn": LIVE_VERSION, "metrics": {"coverage": 0.27, "precision_at_25": 0.031}},
+        {"solutionVersionArn": LIVE_VERSION})
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at = at.switch_page("pages/campaign.py").run()
+    assert not at.exception and not errors_of(at)
+    shown = frame(at, "Metric")
+    assert shown["Value"].tolist() == [0.27, 0.031] and "Popularity baseline" not in shown.columns
+    assert any("reports no popularity baseline" in c.value for c in at.caption)
