@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import local_models
+from components import local_models, sidebar
+
+sidebar.current()  # opened by URL before app.py ever ran: rerun through it (sidebar, page config)
 
 st.title("Local models")
 st.caption("Bring your own Amazon Personalize dataset files (the CSV import format) and get a local "
