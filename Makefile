@@ -34,12 +34,17 @@ serve: demo
 test: $(VENV)/.dev-installed demo
 	$(PY) -m pytest
 
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
 ## Print speed figures and ratios (not a test).
-bench: $(VENV)/.dev-installed demo
+bench: $(VENV)/.bench-installed demo
 	$(PY) bench/scoring.py
 	$(PY) bench/first_table.py
 	$(PY) bench/endpoint.py --processes 2
 	$(PY) bench/health.py
+	$(PY) bench/training.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts

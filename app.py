@@ -13,14 +13,21 @@ from components import sidebar
 st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
                    layout="wide")
 
-page = st.navigation([
-    st.Page("pages/test_campaign.py", title="Test campaign", icon=":material/science:", default=True),
-    st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
-    st.Page("pages/score_normalisation.py", title="Score normalisation", icon=":material/functions:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/health_check.py", title="Health check", icon=":material/monitor_heart:"),
-    st.Page("pages/filters.py", title="Filters", icon=":material/filter_alt:"),
-])
+page = st.navigation({
+    "Campaign": [
+        st.Page("pages/test_campaign.py", title="Test campaign", icon=":material/science:", default=True),
+        st.Page("pages/campaign.py", title="Campaign details", icon=":material/info:"),
+        st.Page("pages/filters.py", title="Filters", icon=":material/filter_alt:"),
+    ],
+    "Analyse": [
+        st.Page("pages/score_normalisation.py", title="Score normalisation", icon=":material/functions:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/health_check.py", title="Health check", icon=":material/monitor_heart:"),
+    ],
+    "Local data": [
+        st.Page("pages/local_models.py", title="Local models", icon=":material/model_training:"),
+    ],
+})
 
 sidebar.render()
 page.run()

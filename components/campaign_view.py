@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import streamlit as st
 
 from components import errors, sidebar, sources
 from components.sidebar import Selection
-from scoring import campaigns, results
+from scoring import campaigns, group_files, recipes, results
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
 
@@ -96,6 +97,49 @@ def config_panel(details: campaigns.CampaignDetails) -> None:
         st.caption("No campaign configuration: the recipe's defaults apply.")
 
 
+#: Column formats of a metrics table (metrics_frame).
+METRICS_COLUMNS: dict[str, Any] = {
+    "Name": st.column_config.TextColumn("API name"),
+    "Value": st.column_config.NumberColumn(format="%.4f"),
+    "Popularity baseline": st.column_config.NumberColumn(
+        "Popularity", format="%.4f", width="small",
+        help="The popularity baseline on the same hold-out split (a local extra)."),
+}
+#: With a baseline the table is wide: the API names alone say what each metric is.
+BASELINE_ORDER = ("Name", "Value", "Popularity baseline")
+
+
+def show_metrics(frame: pd.DataFrame, key: str) -> None:
+    """A metrics_frame as a table that fits a half-width column."""
+    wide = "Popularity baseline" in frame.columns
+    st.dataframe(frame, hide_index=True, key=key, column_config=METRICS_COLUMNS,
+                 column_order=BASELINE_ORDER if wide else None)
+
+
+def metrics_frame(metrics: Mapping[str, float],
+                  baseline: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """GetSolutionMetrics' map as the service returns it; the popularity baseline beside it."""
+    frame = results.metrics_table(metrics)
+    if baseline:
+        base = frame["Name"].map(lambda name: baseline.get(name)).astype("Float64")
+        frame["Popularity baseline"] = base
+    return frame
+
+
+def _local_baseline(selection: Selection, details: campaigns.CampaignDetails) -> dict[str, float] | None:
+    """The popularity baseline stored with a local solution (None for live AWS or none stored)."""
+    try:
+        group = sources.group(selection.config)
+        campaign = None if group is None else group.campaign(details.arn)
+        if group is None or campaign is None:
+            return None
+        stored = group_files.stored_metrics(group.solution(campaign.solution), campaign.recipe,
+                                            group.model.meta)
+    except Exception:  # the baseline is an extra: never let it break the panel
+        return None
+    return stored.baseline
+
+
 def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> None:
     """GetSolutionMetrics of the campaign's solution version, or why it could not be read."""
     st.subheader("Solution version metrics")
@@ -107,16 +151,25 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
         errors.show(exc)
         return
     if not metrics:
-        st.caption("This solution version reports no metrics.")
+        st.caption("This solution version reports no metrics." + (
+            " Locally, related-items (SIMS) solutions have none: the hold-out predicts each "
+            "user's next item, which SIMS does not do." if details.kind == recipes.RELATED_ITEMS
+            and selection.config.is_local else ""))
         return
-    st.dataframe(results.metrics_table(metrics), hide_index=True, key="solution_metrics",
-                 column_config={"Value": st.column_config.NumberColumn(format="%.4f"),
-                                "Name": st.column_config.TextColumn("API name")})
+    baseline = _local_baseline(selection, details) if selection.config.is_local else None
+    show_metrics(metrics_frame(metrics, baseline), "solution_metrics")
     if selection.config.is_local:
         st.caption("Measured by the local trainer like a solution version's metrics: each user's last "
-                   "interaction is held out and predicted by a model trained without it.")
+                   "interaction is held out and predicted by a model trained without it."
+                   + (" *Popularity baseline*: the most interacted training items for everyone, "
+                      "on the same split (a local extra)." if baseline else "")
+                   + (" This recipe *is* the popularity baseline."
+                      if details.kind == recipes.POPULAR_ITEMS else ""))
     else:
-        st.caption("Computed by Amazon Personalize on held-out data when the solution version was trained.")
+        st.caption("Computed by Amazon Personalize on held-out data when the solution version was "
+                   "trained. Amazon Personalize reports no popularity baseline: train an "
+                   "aws-popularity-count solution on the same dataset group to compare.")
+
 
 def raw_panel(details: campaigns.CampaignDetails) -> None:
     with st.expander("Raw DescribeCampaign / DescribeSolutionVersion responses"):

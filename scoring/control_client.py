@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scoring import arns, errors, filters, recipes, validation
+from scoring import arns, errors, filters, group_files, recipes, validation
 from scoring.local_group import Campaign, Filter, LocalGroup
 from scoring.runtime_client import _response_metadata
 
@@ -22,7 +22,7 @@ SERVICE = "personalize"
 ACTIVE = "ACTIVE"
 _PAGE = 100
 
-_LONG_FIELDS = {"TIMESTAMP", "CREATION_TIMESTAMP", "YEAR", "EVENT_VALUE"}
+_LONG_FIELDS = {"TIMESTAMP", "CREATION_TIMESTAMP", "YEAR"}
 
 
 def _avro_type(column: str) -> dict[str, Any]:
@@ -31,6 +31,8 @@ def _avro_type(column: str) -> dict[str, Any]:
         return {"type": "string"}
     if column in _LONG_FIELDS:
         return {"type": "long"}
+    if column == "EVENT_VALUE":
+        return {"type": ["null", "float"]}
     return {"type": ["null", "string"], "categorical": True}
 
 
@@ -147,8 +149,11 @@ class LocalControlClient:
     def get_solution_metrics(self, **params: Any) -> dict[str, Any]:
         op = "GetSolutionMetrics"
         self._check(op, params)
-        self.describe_solution_version(solutionVersionArn=params["solutionVersionArn"])
-        metrics = {k: float(v) for k, v in self.group.model.meta.get("metrics", {}).items()}
+        arn = params["solutionVersionArn"]
+        self.describe_solution_version(solutionVersionArn=arn)
+        c = next(c for c in self.group.campaigns if c.solution_version_arn == arn)
+        metrics = group_files.stored_metrics(self.group.solution(c.solution), c.recipe,
+                                             self.group.model.meta).metrics
         return {"solutionVersionArn": params["solutionVersionArn"], "metrics": metrics,
                 "ResponseMetadata": _response_metadata()}
 

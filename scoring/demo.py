@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from scoring import dataset, demo_data, paths
+from scoring import dataset, demo_data, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
 from scoring.train import format_metrics, train_with_metrics
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)
@@ -116,29 +116,9 @@ def refresh_config(data_dir: Path) -> None:
 
 def campaigns_config(created_at: int) -> dict[str, Any]:
     """campaigns.json of the demo group: one solution and campaign per recipe, one model.npz."""
-    trained_at = created_at + 3600
-    config = {"enableMetadataWithRecommendations": False, "syncWithLatestSolutionVersion": False}
     return {
         "datasetGroup": {"name": GROUP_NAME, "createdAt": created_at},
-        "solutions": [
-            {"name": SOLUTION, "recipe": USER_PERSONALIZATION_RECIPE, "trainedAt": trained_at},
-            {"name": RANKING_SOLUTION, "recipe": PERSONALIZED_RANKING_RECIPE,
-             "trainedAt": trained_at},
-            {"name": "demo-sims", "recipe": "aws-sims", "trainedAt": trained_at},
-            {"name": "demo-popularity-count", "recipe": "aws-popularity-count", "trainedAt": trained_at},
-        ],
-        "campaigns": [
-            {"name": "demo-user-personalization", "solution": SOLUTION,
-             "recipe": USER_PERSONALIZATION_RECIPE, "minProvisionedTPS": 1,
-             "campaignConfig": dict(config, enableMetadataWithRecommendations=True)},
-            {"name": "demo-personalized-ranking", "solution": RANKING_SOLUTION,
-             "recipe": PERSONALIZED_RANKING_RECIPE, "minProvisionedTPS": 1,
-             "campaignConfig": dict(config)},
-            {"name": "demo-related-items", "solution": "demo-sims", "recipe": "aws-sims",
-             "minProvisionedTPS": 1, "campaignConfig": dict(config)},
-            {"name": "demo-popular-items", "solution": "demo-popularity-count",
-             "recipe": "aws-popularity-count", "minProvisionedTPS": 1, "campaignConfig": dict(config)},
-        ],
+        **group_files.solutions_and_campaigns(GROUP_NAME, trained_at=created_at + 3600),
         "filters": [{"name": name, "filterExpression": expression, "createdAt": created_at}
                     for name, expression in DEMO_FILTERS],
         "demoConfigVersion": DEMO_CONFIG_VERSION,

@@ -210,8 +210,20 @@ def open_group(data_dir: Path | None) -> LocalGroup:
         group = _cache.get((path, stamp))
         if group is None:
             group = LocalGroup.open(path)
+            _evict(path)  # a retrained or recreated group replaces the one loaded before
             _cache[(path, stamp)] = group
         return group
+
+
+def _evict(path: Path) -> None:
+    for key in [k for k in _cache if k[0] == path]:
+        del _cache[key]
+
+
+def forget(data_dir: Path) -> None:
+    """Drop the loaded group of a folder (after deleting it), so its model is freed."""
+    with _lock:
+        _evict(Path(data_dir).resolve())
 
 
 def list_groups(root: Path | None = None) -> list[Path]:

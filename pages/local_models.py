@@ -1,0 +1,28 @@
+"""Local models: the dataset groups on this machine, a new one from your own Personalize CSV files,
+trained with a progress bar, and deleting one. About local folders, whatever the sidebar's source.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import local_models, sidebar
+
+sidebar.current()  # opened by URL before app.py ever ran: rerun through it (sidebar, page config)
+
+st.title("Local models")
+st.caption("Bring your own Amazon Personalize dataset files (the CSV import format) and get a local "
+           "campaign from them: the files are checked as Personalize's import checks them, a softmax "
+           "model is trained and evaluated on a time-based hold-out, and the new dataset group "
+           "appears in the sidebar's campaign picker.")
+
+groups = local_models.groups_panel()
+
+st.subheader("New dataset group from your files")
+request = local_models.request_form()
+if request is not None:
+    local_models.create(request)
+local_models.report_panel()
+local_models.created_panel()
+
+local_models.delete_panel(groups)

@@ -1,0 +1,58 @@
+"""A person's own Personalize files become a campaign, in a real browser: upload, train, open."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from scoring import paths, user_groups
+from tests.e2e.test_console import assert_no_exception, fill, wait_for_run
+from tests.support import small_data
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def group_name() -> Iterator[str]:
+    """A unique group name; the group is deleted afterwards whatever happens."""
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    yield name
+    if (paths.DATA_ROOT / name).exists():
+        user_groups.delete_group(name)
+
+
+def test_upload_train_and_open_the_new_campaign(browser_page: Any, app_url: str, tmp_path: Path,
+                                                group_name: str) -> None:
+    page: Page = browser_page
+    folder = small_data.write(tmp_path / "upload")
+    page.goto(f"{app_url}/local_models")
+    wait_for_run(page)
+    expect(page.get_by_role("heading", name="Local models")).to_be_visible()
+
+    page.locator(".st-key-lm_interactions input[type=file]").set_input_files(
+        str(folder / paths.INTERACTIONS_FILE))
+    page.locator(".st-key-lm_items input[type=file]").set_input_files(str(folder / paths.ITEMS_FILE))
+    wait_for_run(page)
+    fill(page, "lm_name", group_name)
+    fill(page, "lm_epochs", "1")
+    page.get_by_role("button", name="Validate and train").click()
+    expect(page.get_by_text(f"Dataset group {group_name} is ready")).to_be_visible(timeout=120_000)
+    wait_for_run(page)
+    assert_no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_test_id("stMain").screenshot(path=str(ARTIFACTS / "local-models-trained.png"))
+
+    page.get_by_role("button", name=f"Open {group_name}-user-personalization").click()
+    expect(page.get_by_role("heading", name=f"Campaign: {group_name}-user-personalization")) \
+        .to_be_visible()
+    wait_for_run(page)
+    expect(page.get_by_text("Popularity baseline").first).to_be_visible()
+    assert_no_exception(page)
+    page.get_by_test_id("stMain").screenshot(path=str(ARTIFACTS / "local-models-campaign.png"))

@@ -1,0 +1,174 @@
+"""The Local models page under AppTest: upload or folder -> validated -> trained group in the picker;
+bad files refused with their line numbers; delete with confirmation; the new group's campaign pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from scoring import arns, paths, user_groups
+from scoring.model import MODEL_FILE
+from tests.app_support import (  # noqa: F401  (fixtures)
+    LIVE_VERSION,
+    LiveAws,
+    clear_streamlit_caches,
+    errors_of,
+    live_aws,
+    new_app,
+    run_app_py_on_every_rerun,
+)
+from tests.support import small_data
+
+PAGE = "pages/local_models.py"
+
+
+@pytest.fixture(autouse=True)
+def data_root(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """User groups go to a temporary data root; the demo group stays where it is."""
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setattr(paths, "DATA_ROOT", root)
+    return root
+
+
+def local_models_page() -> AppTest:
+    at = new_app().run()
+    return at.switch_page(PAGE).run()
+
+
+def upload(at: AppTest, files: dict[str, bytes], name: str) -> AppTest:
+    for file_name, data in files.items():
+        key = {"interactions.csv": "lm_interactions", "items.csv": "lm_items",
+               "users.csv": "lm_users"}[file_name]
+        at.file_uploader(key=key).set_value((file_name, data, "text/csv"))
+    at.text_input(key="lm_name").input(name)
+    at.number_input(key="lm_epochs").set_value(1)
+    return at.button(key="lm_train").click().run()
+
+
+def frame(at: AppTest, column: str) -> pd.DataFrame:
+    """The table with this column (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_the_page_lists_the_demo_group_and_cannot_delete_it() -> None:
+    at = local_models_page()
+    assert not at.exception and not errors_of(at)
+    groups = frame(at, "Dataset group")
+    assert groups["Dataset group"].tolist() == ["demo (demo)"]
+    assert groups["× popularity"].iloc[0] > 1.0
+    assert "lm_delete_name" not in [w.key for w in at.selectbox]
+    assert any("demo group cannot be deleted" in c.value for c in at.caption)
+
+
+def test_upload_trains_a_group_that_the_picker_and_campaign_page_show(data_root: Path) -> None:
+    at = upload(local_models_page(), small_data.files(), "mine")
+    assert not at.exception and not errors_of(at)
+    assert (data_root / "mine" / paths.CAMPAIGNS_FILE).is_file()
+    assert any("mine" in s.value and "is ready" in s.value for s in at.success)
+    metrics = frame(at, "Popularity baseline")
+    assert "normalized_discounted_cumulative_gain_at_10" in set(metrics["Name"])
+    assert metrics["Popularity baseline"].notna().all()
+    assert "mine" in frame(at, "Dataset group")["Dataset group"].tolist()
+    assert "mine" in at.selectbox(key="local_group").options  # the sidebar's picker
+    at = at.button(key="lm_open").click().run()
+    assert not at.exception and not errors_of(at)
+    assert at.title[0].value == "Campaign: mine-user-personalization"
+    assert at.selectbox(key="local_group").value == "mine"
+    shown = frame(at, "Metric")
+    assert {"Value", "Popularity baseline"} <= set(shown.columns)
+    assert (shown["Value"] > 0).any() and shown["Popularity baseline"].notna().all()
+    assert shown["Value"].between(0, 1).all()
+
+
+def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_trained(data_root: Path) -> None:
+    files = small_data.files()
+    lines = files["interactions.csv"].decode().splitlines()
+    lines[4] = "u1,i2,yesterday,click,web"  # line 5 in an editor
+    lines[9] = ",i3,1735689600,click,web"  # line 10
+    files["interactions.csv"] = ("\n".join(lines) + "\n").encode()
+    at = upload(local_models_page(), files, "broken")
+    assert not at.exception
+    assert any("nothing was trained" in e for e in errors_of(at))
+    problems = frame(at, "Problem")
+    assert problems[["File", "Line", "Column"]].values.tolist() == [
+        ["interactions.csv", 5, "TIMESTAMP"], ["interactions.csv", 10, "USER_ID"]]
+    assert not (data_root / "broken").exists()
+    assert not at.get("progress")
+
+
+def test_a_folder_on_the_server_becomes_a_group(data_root: Path, tmp_path: Path) -> None:
+    folder = small_data.write(tmp_path / "Shop data")
+    at = local_models_page()
+    at.radio(key="lm_source").set_value("Folder on the server").run()
+    at.text_input(key="lm_folder").input(str(folder))
+    at.number_input(key="lm_epochs").set_value(1)
+    at = at.button(key="lm_train").click().run()
+    assert not at.exception and not errors_of(at)
+    assert (data_root / "Shop-data" / MODEL_FILE).is_file()  # named after the folder
+    assert any("Shop-data" in s.value and "is ready" in s.value for s in at.success)
+
+
+def test_a_missing_folder_is_one_clear_problem(data_root: Path, tmp_path: Path) -> None:
+    at = local_models_page()
+    at.radio(key="lm_source").set_value("Folder on the server").run()
+    at.text_input(key="lm_folder").input(str(tmp_path / "nowhere"))
+    at = at.button(key="lm_train").click().run()
+    assert not at.exception
+    assert "does not exist" in " ".join(frame(at, "Problem")["Problem"])
+    assert [p.name for p in data_root.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_delete_needs_the_name_typed(data_root: Path) -> None:
+    user_groups.create_group(small_data.files(), "old", settings=user_groups.TrainingSettings(
+        dim=8, epochs=1))
+    at = local_models_page()
+    assert at.button(key="lm_delete").disabled
+    at.text_input(key="lm_delete_confirm").input("old").run()
+    at = at.button(key="lm_delete").click().run()
+    assert not at.exception and not errors_of(at)
+    assert not (data_root / "old").exists()
+    assert any("Deleted the dataset group old" in s.value for s in at.success)
+    assert "old" not in at.selectbox(key="local_group").options
+
+
+def test_a_user_group_suggests_its_own_context_keys_on_the_test_page(data_root: Path) -> None:
+    user_groups.create_group(small_data.files(), "shop", settings=user_groups.TrainingSettings(
+        dim=8, epochs=1))
+    at = new_app()
+    at.session_state["local_group"] = "shop"  # a fresh session on the user group
+    at.run()
+    assert not at.exception and not errors_of(at)
+    assert at.selectbox(key="campaign_arn").value == arns.local_arn(
+        "campaign", "shop-user-personalization")
+    assert at.text_input(key="ctx_key_0").value == "PLATFORM"
+    assert any("PLATFORM: app, web" in c.value for c in at.caption)
+
+
+def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> None:
+    """The page is about local folders: a failing live source does not stop it."""
+    live_aws.control_stub.add_client_error("list_campaigns", service_error_code="AccessDeniedException",
+                                           http_status_code=400, service_message="not authorized")
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at = at.switch_page(PAGE).run()
+    assert not at.exception
+    assert frame(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
+    assert at.button(key="lm_train")
+
+
+def test_a_live_campaign_shows_its_metrics_and_says_there_is_no_baseline(live_aws: LiveAws) -> None:
+    live_aws.queue_campaign()
+    live_aws.control_stub.add_response("get_solution_metrics", {
+        "solutionVersionArn": LIVE_VERSION, "metrics": {"coverage": 0.27, "precision_at_25": 0.031}},
+        {"solutionVersionArn": LIVE_VERSION})
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at = at.switch_page("pages/campaign.py").run()
+    assert not at.exception and not errors_of(at)
+    shown = frame(at, "Metric")
+    assert shown["Value"].tolist() == [0.27, 0.031] and "Popularity baseline" not in shown.columns
+    assert any("reports no popularity baseline" in c.value for c in at.caption)
