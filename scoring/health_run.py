@@ -11,9 +11,11 @@ between blocks or calls, and a progress callback reports (done, total).
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -125,10 +127,19 @@ def _top_rows(logits: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
         flat = np.arange(users * n)
     user, item = np.divmod(flat, n)
     values = logits.reshape(-1)[flat]
-    order = np.lexsort((item, -values, user))  # user, then logit descending, then item row
+    # One stable sort of a 64-bit key (user, then logit descending); `flat` is in (user, item)
+    # order already, so equal logits keep the lower item row first.
+    order = np.argsort((user.astype(np.uint64) << np.uint64(32)) | _descending_bits(values), kind="stable")
     first = np.searchsorted(user[order], np.arange(users))
     pick = order[first[:, None] + np.arange(want)]
     return item[pick], values[pick]
+
+
+def _descending_bits(values: np.ndarray) -> np.ndarray:
+    """uint64 keys whose ascending order is the float32 values' descending order (no NaN)."""
+    bits = (np.asarray(values, dtype=np.float32) + np.float32(0)).view(np.uint32)  # -0.0 -> +0.0
+    ascending = bits ^ np.where(bits >> 31, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+    return (~ascending).astype(np.uint64)
 
 
 def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,22 +208,44 @@ def item_id_array(model: SoftmaxModel) -> np.ndarray:
 
 def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int,
                 context: Mapping[str, str] | None = None, *, block: int = BLOCK,
-                progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
-    """Lists from the local client's `batch_recommendations`, block by block."""
+                progress: Progress | None = None, cancel: threading.Event | None = None,
+                workers: int | None = None) -> RunResult:
+    """Lists from the local client's `batch_recommendations`, block by block.
+
+    Blocks run on one thread per core, at most `workers` in flight: numpy releases the GIL in
+    the product, the exp and the sorts, so two blocks overlap. Results are taken in order; a
+    cancel stops at the last block reported to `progress` (blocks still in flight are dropped).
+    """
     out = RunResult()
     start = time.perf_counter()
     total = len(user_ids)
-    for begin in range(0, total, block):
-        if cancel is not None and cancel.is_set():
-            out.cancelled = True
-            break
-        chunk = list(user_ids[begin:begin + block])
-        params: dict[str, Any] = {"campaignArn": campaign_arn, "userIds": chunk, "numResults": k}
+    workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+
+    def one(begin: int) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"campaignArn": campaign_arn, "numResults": k,
+                                  "userIds": list(user_ids[begin:begin + block])}
         if context:
             params["context"] = dict(context)
-        _add_records(out, runtime.batch_recommendations(**params)["results"])
-        if progress is not None:
-            progress(min(begin + block, total), total)
+        return list(runtime.batch_recommendations(**params)["results"])
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    starts = iter(range(0, total, block))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="health-block") as pool:
+        pending: deque[tuple[int, Future[list[dict[str, Any]]]]] = deque()
+        while not cancelled():
+            while len(pending) < workers and (begin := next(starts, None)) is not None:
+                pending.append((begin, pool.submit(one, begin)))
+            if not pending:
+                break
+            begin, future = pending.popleft()
+            _add_records(out, future.result())
+            if progress is not None:
+                progress(min(begin + block, total), total)
+        out.cancelled = cancelled() and (bool(pending) or next(starts, None) is not None)
+        for _, future in pending:
+            future.cancel()
     out.seconds = time.perf_counter() - start
     return out
 
