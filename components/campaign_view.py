@@ -21,7 +21,7 @@ def require_campaign(selection: Selection) -> bool:
     if selection.ready:
         return True
     if selection.problem is not None:
-        st.info("Fix the problem above, or switch the source to **Local demo** in the sidebar to "
+        st.info("Fix the problem above, or switch the source to **Local** in the sidebar to "
                 "use the demo campaigns without an AWS account.", icon=":material/arrow_back:")
     else:
         st.info("Pick a campaign in the sidebar.", icon=":material/arrow_back:")

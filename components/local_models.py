@@ -89,7 +89,7 @@ def groups_panel() -> list[user_groups.GroupSummary]:
             st.warning(f"**{g.name}**: {g.problem}", icon=":material/warning:")
     st.caption("NDCG@10 on a time-based hold-out (each user's last interaction), beside the "
                "popularity baseline on the same split. Pick a group in the sidebar's **Dataset "
-               "group** box (source *Local demo*) to test its campaigns.")
+               "group** box (source *Local*) to test its campaigns.")
     return groups
 
 

@@ -18,7 +18,7 @@ from components import errors as error_view
 from components import share, sources
 from scoring import errors, shareable
 
-LOCAL_LABEL = "Local demo"
+LOCAL_LABEL = "Local"
 AWS_LABEL = "Amazon Personalize"
 DEFAULT_REGION = "us-east-1"
 DEMO_CAMPAIGN = "demo-user-personalization"

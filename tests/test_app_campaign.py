@@ -9,15 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from scoring import arns
-from tests.app_support import (  # noqa: F401  (fixtures)
+from tests.app_support import (
     LIVE_ARN,
     LIVE_VERSION,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
 )
 
 PAGE = "pages/campaign.py"
@@ -123,4 +120,4 @@ def test_a_page_run_without_app_py_reruns_through_it(monkeypatch: pytest.MonkeyP
     at = campaign_page(new_app().run())
     assert not at.exception and not errors_of(at)
     assert at.title[0].value == "Campaign: demo-user-personalization"
-    assert at.radio(key="source").value == "Local demo"  # the sidebar, drawn by app.py
+    assert at.radio(key="source").value == "Local"  # the sidebar, drawn by app.py

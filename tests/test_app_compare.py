@@ -10,15 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 import scoring
 from scoring import arns, compare
-from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_aws are fixtures)
+from tests.app_support import (
     LIVE_ARN,
     LIVE_GROUP,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
 )
 
 REC = arns.local_arn("campaign", "demo-user-personalization")

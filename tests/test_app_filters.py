@@ -12,14 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 import scoring
 from scoring import arns, paths
-from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_aws are fixtures)
+from tests.app_support import (
     LIVE_GROUP,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
     table_of,
 )
 

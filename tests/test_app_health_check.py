@@ -13,14 +13,10 @@ from streamlit.testing.v1 import AppTest
 import scoring.aws
 from components import health_job
 from scoring import batch_files, health_metrics
-from tests.app_support import (  # noqa: F401  (fixtures)
-    LIVE_ARN,
+from tests.app_support import (
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
 )
 
 PAGE = "pages/health_check.py"

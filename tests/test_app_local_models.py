@@ -11,14 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import arns, paths, user_groups
 from scoring.model import MODEL_FILE
-from tests.app_support import (  # noqa: F401  (fixtures)
+from tests.app_support import (
     LIVE_VERSION,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
 )
 from tests.support import small_data
 

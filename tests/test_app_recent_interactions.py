@@ -8,14 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from scoring import dataset
-from tests.app_support import (  # noqa: F401  (fixtures)
+from tests.app_support import (
     LIVE_ARN,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
     table_of,
 )
 

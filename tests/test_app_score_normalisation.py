@@ -11,17 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 import scoring
 from scoring import arns, normalisation
-from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_aws are fixtures)
+from tests.app_support import (
     LIVE_ARN,
     LIVE_ARN_2,
     LIVE_VERSION,
     WHEN,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
 )
 
 REC = arns.local_arn("campaign", "demo-user-personalization")

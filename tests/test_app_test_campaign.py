@@ -12,14 +12,11 @@ from streamlit.testing.v1 import AppTest
 import scoring
 import scoring.aws
 from scoring import arns
-from tests.app_support import (  # noqa: F401  (clear_streamlit_caches and live_aws are fixtures)
+from tests.app_support import (
     LIVE_ARN,
     LiveAws,
-    clear_streamlit_caches,
     errors_of,
-    live_aws,
     new_app,
-    run_app_py_on_every_rerun,
     table_of,
 )
 
@@ -228,7 +225,7 @@ def test_live_access_denied_is_one_clear_error(live_aws: LiveAws) -> None:
     assert not at.exception
     assert len(at.error) == 1
     assert "AccessDeniedException" in at.error[0].value and "personalize:ListCampaigns" in at.error[0].value
-    assert any("Local demo" in i.value for i in at.info)
+    assert any("**Local**" in i.value for i in at.info)
 
 
 def test_live_runtime_error_is_explained(live_aws: LiveAws) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import scoring
-from scoring import arns, compare
+from scoring import compare
 
 items = st.lists(st.sampled_from([f"i{k}" for k in range(30)]), max_size=25, unique=True)
 persistence = st.floats(min_value=0.05, max_value=0.98)

@@ -8,7 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console import assert_no_exception, fill, wait_for_run
+from tests.e2e.test_console import SCREENSHOT, assert_no_exception, fill, wait_for_run
+
+DOCS = SCREENSHOT.parent  # the README's screenshots
 
 pytestmark = pytest.mark.e2e
 
@@ -49,4 +51,4 @@ def test_device_contexts_overlap_partially_and_the_slope_chart_renders(browser_p
     page.set_viewport_size({"width": 1400, "height": 3000})
     wait_for_run(page)
     chart.screenshot(path=str(ARTIFACTS / "compare-slope-chart.png"))
-    page.get_by_test_id("stMainBlockContainer").screenshot(path=str(ARTIFACTS / "compare-page.png"))
+    page.get_by_test_id("stMainBlockContainer").screenshot(path=str(DOCS / "screenshot-compare.png"))

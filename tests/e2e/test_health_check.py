@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_console import assert_no_exception, wait_for_run
+from tests.e2e.test_console import SCREENSHOT, assert_no_exception, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOCS = SCREENSHOT.parent  # the README's screenshots
 
 
 def test_health_check_of_200_users(browser_page: Any, app_url: str) -> None:
@@ -29,7 +28,7 @@ def test_health_check_of_200_users(browser_page: Any, app_url: str) -> None:
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
     expect(page.get_by_text("203 lists of up to 25 items")).to_be_visible()
     assert_no_exception(page)
-    ARTIFACTS.mkdir(exist_ok=True)
+    DOCS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 3000})
     wait_for_run(page)
-    page.get_by_test_id("stMainBlockContainer").screenshot(path=str(ARTIFACTS / "health-check.png"))
+    page.get_by_test_id("stMainBlockContainer").screenshot(path=str(DOCS / "screenshot-health-check.png"))
