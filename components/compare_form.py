@@ -106,15 +106,16 @@ def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDet
 
 # -- the request fields -----------------------------------------------------------------------------
 def _prefill(key: str, suggestions: request_form.Suggestions) -> None:
-    st.session_state.setdefault(f"{key}_user", suggestions.user_id)
-    st.session_state.setdefault(f"{key}_item", suggestions.items[0] if suggestions.items else "")
-    st.session_state.setdefault(f"{key}_items", ", ".join(suggestions.items))
     device = DEFAULT_DEVICES.get(key[-1], "")
     has_device = "DEVICE" in suggestions.context_keys and device in suggestions.context_values.get("DEVICE", [])
+    first_key = suggestions.context_keys[0] if suggestions.context_keys else ""
+    defaults = {f"{key}_user": suggestions.user_id,
+                f"{key}_item": suggestions.items[0] if suggestions.items else "",
+                f"{key}_items": ", ".join(suggestions.items)}
     for i in range(CONTEXT_ROWS):
-        first_key = suggestions.context_keys[0] if suggestions.context_keys else ""
-        st.session_state.setdefault(f"{key}_ctx_key_{i}", ("DEVICE" if has_device else first_key) if i == 0 else "")
-        st.session_state.setdefault(f"{key}_ctx_val_{i}", device if has_device and i == 0 else "")
+        defaults[f"{key}_ctx_key_{i}"] = ("DEVICE" if has_device else first_key) if i == 0 else ""
+        defaults[f"{key}_ctx_val_{i}"] = device if has_device and i == 0 else ""
+    request_form.prefill(defaults, suggestions.origin)
 
 
 def _context_rows(key: str) -> list[tuple[str, str]]:

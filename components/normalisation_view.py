@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components import errors, figures, sources
+from components import errors, figures, request_form, sources
 from components.request_form import Suggestions
 from components.sidebar import Selection
 from scoring import normalisation, recipes, requests, results
@@ -112,11 +112,10 @@ class Inputs:
 
 
 def _prefill(suggestions: Suggestions) -> None:
-    st.session_state.setdefault("norm_user", suggestions.user_id)
-    st.session_state.setdefault("norm_ctx_key", suggestions.context_keys[0] if suggestions.context_keys else "")
-    st.session_state.setdefault("norm_ctx_val", "")
-    st.session_state.setdefault("norm_top_n", DEFAULT_TOP_N)
-    st.session_state.setdefault("norm_catalogue", 0)
+    request_form.prefill({"norm_user": suggestions.user_id,
+                          "norm_ctx_key": suggestions.context_keys[0] if suggestions.context_keys else "",
+                          "norm_ctx_val": "", "norm_top_n": DEFAULT_TOP_N, "norm_catalogue": 0},
+                         suggestions.origin)
 
 
 def inputs(selection: Selection, suggestions: Suggestions) -> tuple[Inputs | None, bool]:

@@ -37,6 +37,26 @@ class Suggestions:
     filters: dict[str, str] = field(default_factory=dict)  # filterArn -> name
     expressions: dict[str, str] = field(default_factory=dict)  # filterArn -> filterExpression
     item_columns: Sequence[str] = ()
+    origin: tuple[Any, ...] = ()  # the source and dataset group these suggestions come from
+
+
+_DEFAULTS = "_prefilled_defaults"
+
+
+def prefill(defaults: dict[str, Any], origin: tuple[Any, ...]) -> None:
+    """Pre-fill widgets from suggestions, and follow a change of source or dataset group.
+
+    A widget never set gets its default. When the suggestions come from another group than the
+    last default did (the user picked another dataset group), a widget still holding that last
+    default gets the new one; whatever the user typed is kept.
+    """
+    given: dict[str, tuple[tuple[Any, ...], Any]] = st.session_state.setdefault(_DEFAULTS, {})
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+        elif key in given and given[key][0] != origin and st.session_state[key] == given[key][1]:
+            st.session_state[key] = value
+        given[key] = (origin, value)
 
 
 def suggestions_for(selection: Selection, details: CampaignDetails) -> Suggestions:
@@ -51,7 +71,8 @@ def suggestions_for(selection: Selection, details: CampaignDetails) -> Suggestio
     if details.config.get("enableMetadataWithRecommendations"):
         fields = filters_view.best_effort(filters_view.fields, control, key, group_arn) or {}
         columns = [c for c in fields.get("Items", []) if c != "ITEM_ID"]
-    extra = {"filters": names, "expressions": expressions, "item_columns": columns}
+    extra = {"filters": names, "expressions": expressions, "item_columns": columns,
+             "origin": (key, group_arn)}
     try:
         group = sources.group(selection.config)
         model = None if group is None else group.model
@@ -81,15 +102,14 @@ def demo_hint(selection: Selection, suggestions: Suggestions, needs_user: bool =
 
 
 def _prefill(s: Suggestions) -> None:
-    """Defaults for widgets the user has not touched yet in this session."""
+    """Defaults for widgets the user has not touched (see `prefill`)."""
     st.session_state.setdefault(_ROWS, DEFAULT_CONTEXT_ROWS)
-    st.session_state.setdefault("user_id", s.user_id)
-    st.session_state.setdefault("items_text", ", ".join(s.items))
-    st.session_state.setdefault("item_id", "")
-    st.session_state.setdefault("num_results", requests.DEFAULT_NUM_RESULTS)
+    defaults: dict[str, Any] = {"user_id": s.user_id, "items_text": ", ".join(s.items), "item_id": "",
+                                "num_results": requests.DEFAULT_NUM_RESULTS}
     for i in range(st.session_state[_ROWS]):
-        st.session_state.setdefault(f"ctx_key_{i}", s.context_keys[0] if i == 0 and s.context_keys else "")
-        st.session_state.setdefault(f"ctx_val_{i}", "")
+        defaults[f"ctx_key_{i}"] = s.context_keys[0] if i == 0 and s.context_keys else ""
+        defaults[f"ctx_val_{i}"] = ""
+    prefill(defaults, s.origin)
 
 
 def _fill_from_link(state: shareable.SharedState) -> None:

@@ -9,13 +9,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring import arns, paths, user_groups
+import scoring
+from scoring import arns, paths, requests, user_groups
 from scoring.model import MODEL_FILE
 from tests.app_support import (
     LIVE_VERSION,
     LiveAws,
     errors_of,
     new_app,
+    table_of,
 )
 from tests.support import small_data
 
@@ -47,8 +49,7 @@ def upload(at: AppTest, files: dict[str, bytes], name: str) -> AppTest:
 
 
 def frame(at: AppTest, column: str) -> pd.DataFrame:
-    """The table with this column (AppTest does not expose dataframe keys)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return table_of(at, column)
 
 
 def test_the_page_lists_the_demo_group_and_cannot_delete_it() -> None:
@@ -143,6 +144,20 @@ def test_a_user_group_suggests_its_own_context_keys_on_the_test_page(data_root: 
         "campaign", "shop-user-personalization")
     assert at.text_input(key="ctx_key_0").value == "PLATFORM"
     assert any("PLATFORM: app, web" in c.value for c in at.caption)
+
+
+def test_switching_group_updates_the_prefilled_form(data_root: Path) -> None:
+    user_groups.create_group(small_data.files(), "shop", settings=user_groups.TrainingSettings(
+        dim=8, epochs=1))
+    at = new_app().run()
+    assert at.text_input(key="ctx_key_0").value == "DEVICE"  # the demo's context key
+    at.selectbox(key="local_group").set_value("shop").run()
+    assert not at.exception and not errors_of(at)
+    assert at.text_input(key="ctx_key_0").value == "PLATFORM"  # followed the new group
+    shop = scoring.client("personalize-runtime", data_root / "shop").group.model
+    assert at.text_input(key="user_id").value == requests.suggested_user(shop)
+    assert at.selectbox(key="campaign_arn").value == arns.local_arn(
+        "campaign", "shop-user-personalization")
 
 
 def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> None:
