@@ -48,7 +48,8 @@ def show_list(selection: Selection, details: CampaignDetails) -> tuple[list[dict
     except Exception as exc:
         errors.show(exc)
         return None
-    st.subheader(f"{len(listed)} filter{'s' if len(listed) != 1 else ''} in {group or 'this dataset group'}")
+    st.subheader(f"{len(listed)} filter{'s' if len(listed) != 1 else ''} in dataset group "
+                 f"{group.rsplit('/', 1)[-1] if group else 'unknown'}")
     if listed:
         st.dataframe(table(listed, expressions), hide_index=True, key="filters_table",
                      column_config={"Expression": st.column_config.TextColumn(width="large"),
