@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import cycle
 
 import numpy as np
 import plotly.graph_objects as go
 
 from scoring import health_metrics as hm
 
-COLOURS = ["#FF9900", "#232F3E", "#879596", "#1D8102", "#D13212", "#0073BB"]
+COLOURS = ["#FF9900", "#232F3E", "#879596", "#1D8102", "#D13212", "#0073BB", "#8C4FFF", "#E07941"]
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -23,7 +24,7 @@ def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
     """Each catalogue item's exposure, most shown first (log y): the long tail at a glance."""
     title = "Item exposure: lists showing each item"
     fig = go.Figure()
-    for colour, (name, report) in zip(COLOURS, reports.items(), strict=False):
+    for colour, (name, report) in zip(cycle(COLOURS), reports.items()):
         if report.exposure.size == 0:
             continue
         ranked = np.sort(report.exposure)[::-1]
@@ -71,15 +72,17 @@ def _span(counts: np.ndarray) -> tuple[int, int]:
 
 
 def metric_bars(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
-    """The [0, 1] metrics side by side for the campaign and its baselines."""
+    """The [0, 1] metrics side by side for the campaigns and their baselines (taller with more bars)."""
     infos = [m for m in hm.METRICS if m.unit_range]
     fig = go.Figure()
-    for colour, (name, report) in zip(COLOURS, reports.items(), strict=False):
+    for colour, (name, report) in zip(cycle(COLOURS), reports.items()):
         values = [report.value(m.key) for m in infos]
         fig.add_trace(go.Bar(
             y=[m.label for m in infos], x=[None if np.isnan(v) else v for v in values], orientation="h",
             name=name, marker_color=colour, hovertemplate="%{y}: %{x:.3f}<extra>" + name + "</extra>"))
-    fig.update_layout(title="Campaign vs baselines (metrics between 0 and 1)", barmode="group", height=460,
+    title = "Campaign" if len(reports) <= 3 else "Campaigns"
+    fig.update_layout(title=f"{title} vs baselines (metrics between 0 and 1)", barmode="group",
+                      height=460 + 60 * max(len(reports) - 3, 0),
                       margin={"l": 10, "r": 20, "t": 50, "b": 10}, xaxis={"range": [0, 1]},
                       yaxis={"autorange": "reversed", "automargin": True},
                       legend={"orientation": "h", "y": -0.12, "x": 0})

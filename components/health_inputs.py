@@ -44,6 +44,7 @@ class HealthRequest:
     context: dict[str, str] | None
     candidates: list[str] | None
     workers: int = health_run.DEFAULT_WORKERS
+    also: tuple[CampaignDetails, ...] = ()
 
 
 @st.cache_resource(show_spinner=False)
@@ -134,6 +135,53 @@ def _users(data: SourceData, kind: str) -> list[str] | None:
     return ids[:MAX_USERS] if ids else None
 
 
+_USER_KINDS = frozenset({recipes.USER_PERSONALIZATION, recipes.POPULAR_ITEMS, recipes.PERSONALIZED_RANKING})
+_SERVING = ("ACTIVE", "UPDATE PENDING", "UPDATE IN_PROGRESS")
+
+
+def _same_inputs(kind: str, other: str) -> bool:
+    """Campaigns that answer for the same IDs: users (personalization, popular, ranking) or seed items."""
+    return other == kind if kind == recipes.RELATED_ITEMS else other in _USER_KINDS
+
+
+def other_campaigns(selection: Selection, details: CampaignDetails) -> list[CampaignDetails]:
+    """The source's other serving campaigns that take the same IDs as the selected one.
+
+    Best effort: a campaign that cannot be described (denied, deleted meanwhile) is left out rather
+    than failing the page, as the sidebar's campaign is what the page is about.
+    """
+    if selection.clients is None:
+        return []
+    found = []
+    for campaign in selection.campaigns:
+        arn = campaign["campaignArn"]
+        if arn == details.arn or campaign.get("status", "ACTIVE") not in _SERVING:
+            continue
+        try:
+            other = sources.campaign_details(selection.clients.control, selection.config.key, arn)
+        except Exception:
+            continue
+        if _same_inputs(details.kind, other.kind):
+            found.append(other)
+    return found
+
+
+def _also(others: list[CampaignDetails]) -> list[CampaignDetails]:
+    """The campaigns to check beside the selected one, over the same users."""
+    if not others:
+        return []
+    by_arn = {c.arn: c for c in others}
+    kept = [arn for arn in st.session_state.get("health_also", []) if arn in by_arn]
+    if kept != st.session_state.get("health_also", kept):  # another campaign or source: keep what fits
+        st.session_state["health_also"] = kept
+    chosen = st.multiselect("Also check", list(by_arn), key="health_also",
+                            format_func=lambda arn: f"{by_arn[arn].name} ({by_arn[arn].recipe})",
+                            placeholder="Other campaigns of this source",
+                            help="The same users go through each campaign in turn; their metrics appear "
+                                 "side by side, before the baselines.")
+    return [by_arn[arn] for arn in chosen if arn in by_arn]
+
+
 def _context(data: SourceData) -> dict[str, str] | None:
     hint = ""
     devices = data.context_values.get("DEVICE", [])
@@ -152,10 +200,13 @@ def _context(data: SourceData) -> dict[str, str] | None:
         raise
 
 
-def render(details: CampaignDetails, data: SourceData) -> HealthRequest | None:
+def render(details: CampaignDetails, data: SourceData,
+           others: list[CampaignDetails] | None = None) -> HealthRequest | None:
     """The form; returns a request when Run was pressed and the inputs are valid."""
     st.caption(health_run.measures(details.kind))
     users = _users(data, details.kind)
+    also = _also(others or [])
+    kinds = {details.kind} | {c.kind for c in also}
     k_col, meta_col = st.columns(2)
     k = int(k_col.number_input("K (items per list)", 1, 500, 25, key="health_k"))
     if data.metadata_columns:
@@ -165,12 +216,12 @@ def render(details: CampaignDetails, data: SourceData) -> HealthRequest | None:
     except requests.RequestError:
         return None
     candidates = None
-    if details.kind == recipes.PERSONALIZED_RANKING:
+    if recipes.PERSONALIZED_RANKING in kinds:
         default = ", ".join(health_run.ranking_candidates(data.catalogue))
         text = st.text_area("Items every user's ranking is asked for", value=default, key="health_candidates")
         candidates = requests.parse_item_list(text)[:500]
     workers = health_run.DEFAULT_WORKERS
-    if data.user_pool is None or details.kind in (recipes.PERSONALIZED_RANKING, recipes.RELATED_ITEMS):
+    if data.user_pool is None or kinds & {recipes.PERSONALIZED_RANKING, recipes.RELATED_ITEMS}:
         workers = int(st.number_input(
             "Parallel requests", 1, 32, health_run.DEFAULT_WORKERS, key="health_workers",
             help=f"Calls in flight at once; the run never exceeds {health_run.MAX_TPS:.0f} requests/s, "
@@ -181,7 +232,7 @@ def render(details: CampaignDetails, data: SourceData) -> HealthRequest | None:
         st.error("Choose some users first: a sample, a list of IDs or a batch-inference input file.",
                  icon=":material/group:")
         return None
-    if details.kind == recipes.PERSONALIZED_RANKING and not candidates:
+    if recipes.PERSONALIZED_RANKING in kinds and not candidates:
         st.error("List the items to rank (item IDs separated by commas).", icon=":material/edit_note:")
         return None
-    return HealthRequest(users, k, context, candidates, workers)
+    return HealthRequest(users, k, context, candidates, workers, tuple(also))

@@ -29,24 +29,80 @@ RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
 
 
 @dataclass
-class Job:
-    source_key: tuple[str | None, ...]
-    campaign_arn: str
-    campaign_name: str
+class Leg:
+    """One campaign's part of the job: the same users, its own lists."""
+
+    arn: str
+    name: str
     kind: str
     has_scores: bool
-    request: HealthRequest
-    data: SourceData
     result: health_run.RunResult = field(default_factory=health_run.RunResult)
     done: int = 0
+
+    @classmethod
+    def of(cls, details: CampaignDetails) -> Leg:
+        return cls(details.arn, details.name, details.kind, details.has_scores)
+
+
+@dataclass
+class Job:
+    """The users through the selected campaign, then each campaign of `request.also` in turn."""
+
+    source_key: tuple[str | None, ...]
+    legs: list[Leg]
+    request: HealthRequest
+    data: SourceData
     status: str = RUNNING
     cancel: threading.Event = field(default_factory=threading.Event)
     reports: dict[str, hm.HealthReport] | None = None
     baseline_note: str = ""
 
     @property
-    def total(self) -> int:
+    def main(self) -> Leg:
+        return self.legs[0]
+
+    @property
+    def campaign_arn(self) -> str:
+        return self.main.arn
+
+    @property
+    def campaign_name(self) -> str:
+        return self.main.name
+
+    @property
+    def kind(self) -> str:
+        return self.main.kind
+
+    @property
+    def has_scores(self) -> bool:
+        return self.main.has_scores
+
+    @property
+    def result(self) -> health_run.RunResult:
+        return self.main.result
+
+    @property
+    def users(self) -> int:
         return len(self.request.users)
+
+    @property
+    def done(self) -> int:
+        """Requests answered (or failed) over every campaign."""
+        return sum(leg.done for leg in self.legs)
+
+    @property
+    def total(self) -> int:
+        return self.users * len(self.legs)
+
+    @property
+    def leg(self) -> Leg:
+        """The campaign being asked now (the last one once all are done)."""
+        return next((leg for leg in self.legs if leg.done < self.users), self.legs[-1])
+
+    @property
+    def started(self) -> list[Leg]:
+        """The campaigns with some lists (or errors) to show: all of them unless cancelled early."""
+        return [self.main] + [leg for leg in self.legs[1:] if leg.done]
 
     def stop(self) -> None:
         self.cancel.set()
@@ -54,34 +110,37 @@ class Job:
             self.status = CANCELLED
 
     def step(self, runtime: Any, size: int) -> None:
-        """Run the next slice of users (the local block path where the client has one)."""
-        users = self.request.users[self.done:self.done + size]
-        r = self.request
-        if health_run.supports_blocks(runtime, self.kind):
-            part = health_run.block_lists(runtime, self.campaign_arn, users, r.k, r.context, cancel=self.cancel)
+        """Run the next slice of users of the current campaign (the local block path where it has one)."""
+        leg, r = self.leg, self.request
+        users = r.users[leg.done:leg.done + size]
+        if health_run.supports_blocks(runtime, leg.kind):
+            part = health_run.block_lists(runtime, leg.arn, users, r.k, r.context, cancel=self.cancel)
         else:
-            part = health_run.call_lists(runtime, self.kind, self.campaign_arn, users, r.k, r.context,
+            part = health_run.call_lists(runtime, leg.kind, leg.arn, users, r.k, r.context,
                                          candidates=r.candidates, workers=r.workers, cancel=self.cancel)
-        self.result.extend(part)
-        self.done += len(part.lists) + len(part.errors)
+        leg.result.extend(part)
+        leg.done += len(part.lists) + len(part.errors)
         if self.status == RUNNING and self.done >= self.total:
             self.status = DONE
 
     def finish(self) -> dict[str, hm.HealthReport]:
-        """The campaign's report beside the popularity and random baselines (computed once)."""
+        """Each campaign's report, then the popularity and random baselines (computed once).
+
+        The baselines go to the users of the selected campaign's lists, so they match its rows.
+        """
         if self.reports is None:
             r, data = self.request, self.data
-            lists = self.result.lists
-            reports = {self.campaign_name: hm.compute(lists, data.catalogue, r.k, known=data.known)}
             cat = data.catalogue
+            reports = {leg.name: hm.compute(leg.result.lists, cat, r.k, known=data.known) for leg in self.started}
+            users = self.result.lists.user_ids
             if cat is not None and cat.popularity is not None:
                 reports["Popularity baseline"] = hm.compute(
-                    health_run.popularity_lists(lists.user_ids, cat, r.k), cat, r.k, known=data.known)
+                    health_run.popularity_lists(users, cat, r.k), cat, r.k, known=data.known)
             else:
                 self.baseline_note = "The popularity baseline needs item interaction counts (upload interactions)."
             if cat is not None:
                 reports["Random baseline"] = hm.compute(
-                    health_run.random_lists(lists.user_ids, cat, r.k, seed=0), cat, r.k, known=data.known)
+                    health_run.random_lists(users, cat, r.k, seed=0), cat, r.k, known=data.known)
             self.reports = reports
         return self.reports
 
@@ -98,13 +157,14 @@ def start(selection: Selection, details: CampaignDetails, request: HealthRequest
     old: Job | None = st.session_state.get(_JOB)
     if old is not None:
         old.stop()
-    job = Job(selection.config.key, details.arn, details.name, details.kind, details.has_scores, request, data)
+    legs = [Leg.of(details)] + [Leg.of(other) for other in request.also if other.arn != details.arn]
+    job = Job(selection.config.key, legs, request, data)
     st.session_state[_JOB] = job
     return job
 
 
 def _slice(job: Job, runtime: Any) -> int:
-    return LOCAL_SLICE if health_run.supports_blocks(runtime, job.kind) else LIVE_SLICE
+    return LOCAL_SLICE if health_run.supports_blocks(runtime, job.leg.kind) else LIVE_SLICE
 
 
 def _advance(selection: Selection) -> None:
@@ -114,7 +174,9 @@ def _advance(selection: Selection) -> None:
     assert selection.clients is not None
     runtime = selection.clients.runtime
     noun = "seed items" if job.kind == recipes.RELATED_ITEMS else "users"
-    st.progress(job.done / max(job.total, 1), text=f"Asking the campaign: {job.done:,} of {job.total:,} {noun}…")
+    leg = job.leg
+    which = "the campaign" if len(job.legs) == 1 else f"{leg.name} ({job.legs.index(leg) + 1} of {len(job.legs)})"
+    st.progress(job.done / max(job.total, 1), text=f"Asking {which}: {leg.done:,} of {job.users:,} {noun}…")
     st.button("Cancel", key="health_cancel", icon=":material/stop_circle:", on_click=job.stop)
     if job.status == RUNNING:
         job.step(runtime, _slice(job, runtime))

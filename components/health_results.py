@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import health_figures
-from components.health_job import CANCELLED, Job
+from components.health_job import CANCELLED, Job, Leg
 from scoring import batch_files, recipes
 from scoring import health_metrics as hm
 
@@ -62,6 +62,7 @@ def flags_table(report: hm.HealthReport, key: str, *, scored: bool = True, inter
 
 
 def charts(reports: Mapping[str, hm.HealthReport], main: str, key: str) -> None:
+    """Exposure and metric bars for every campaign and baseline; the score histogram of `main`."""
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(health_figures.exposure_curve(reports), key=f"{key}_exposure")
@@ -71,37 +72,64 @@ def charts(reports: Mapping[str, hm.HealthReport], main: str, key: str) -> None:
         st.plotly_chart(health_figures.metric_bars(reports), key=f"{key}_bars")
 
 
+def _summary(job: Job, noun: str) -> str:
+    """Lists per campaign, the rate and the failures (the selected campaign first)."""
+    parts = []
+    for leg in job.started:
+        result = leg.result
+        rate = f" in {result.seconds:.1f} s ({leg.done / result.seconds:,.0f} {noun}/s)" if result.seconds > 0 else ""
+        failed = f"; {len(result.errors):,} {noun} failed" if result.errors else ""
+        name = f" from {leg.name}" if len(job.legs) > 1 else ""
+        parts.append(f"{len(result.lists):,} lists of up to {job.request.k} items{name}{rate}{failed}")
+    return "; ".join(parts) + "."
+
+
+def _cancelled(job: Job, noun: str) -> str:
+    if len(job.legs) == 1:
+        return f"Cancelled after {job.done:,} of {job.total:,} {noun}: the results below cover those."
+    done = ", ".join(f"{leg.name} {leg.done:,} of {job.users:,}" for leg in job.legs)
+    return f"Cancelled ({noun} done: {done}): the results below cover those; campaigns not started are left out."
+
+
+def _viewed(job: Job) -> Leg:
+    """The campaign whose flags, scores, errors and downloads are shown (a choice when several ran)."""
+    legs = {leg.name: leg for leg in job.started}
+    if len(legs) == 1:
+        return job.main
+    if st.session_state.get("health_view") not in legs:
+        st.session_state["health_view"] = job.main.name
+    name = st.segmented_control("Flags, scores and downloads of", list(legs), key="health_view")
+    return legs.get(name or "", job.main)
+
+
 def render(job: Job) -> None:
     reports = job.finish()
-    lists, result = job.result.lists, job.result
     noun = "seed items" if job.kind == recipes.RELATED_ITEMS else "users"
     if job.status == CANCELLED:
-        st.warning(f"Cancelled after {job.done:,} of {job.total:,} {noun}: the results below cover those.",
-                   icon=":material/stop_circle:")
-    rate = f" in {result.seconds:.1f} s ({job.done / result.seconds:,.0f} {noun}/s)" if result.seconds > 0 else ""
-    st.success(f"{len(lists):,} lists of up to {job.request.k} items{rate}"
-               + (f"; {len(result.errors):,} {noun} failed" if result.errors else "") + ".",
-               icon=":material/check_circle:")
+        st.warning(_cancelled(job, noun), icon=":material/stop_circle:")
+    st.success(_summary(job, noun), icon=":material/check_circle:")
     st.subheader("Metrics")
     metrics_table(reports, "health_metrics")
     if job.baseline_note:
         st.caption(job.baseline_note)
+    leg = _viewed(job)
     st.subheader("Flags")
-    flags_table(reports[job.campaign_name], "health_flags", scored=job.has_scores,
-                interactions=job.data.known is not None and job.kind != recipes.RELATED_ITEMS)
-    if result.errors:
-        with st.expander(f"{len(result.errors):,} failed request(s)"):
+    flags_table(reports[leg.name], "health_flags", scored=leg.has_scores,
+                interactions=job.data.known is not None and leg.kind != recipes.RELATED_ITEMS)
+    errors = leg.result.errors
+    if errors:
+        with st.expander(f"{len(errors):,} failed request(s)"):
             st.dataframe(pd.DataFrame([{"ID": e.user_id, "Error": e.code, "Message": e.message}
-                                       for e in result.errors[:1000]]), hide_index=True, key="health_errors")
+                                       for e in errors[:1000]]), hide_index=True, key="health_errors")
     st.subheader("Charts")
-    charts(reports, job.campaign_name, "health")
-    downloads(job)
+    charts(reports, leg.name, "health")
+    downloads(job, leg)
 
 
-def downloads(job: Job) -> None:
-    lists = job.result.lists
-    key = "itemId" if job.kind == recipes.RELATED_ITEMS else "userId"
-    name = job.campaign_name
+def downloads(job: Job, leg: Leg) -> None:
+    lists = leg.result.lists
+    key = "itemId" if leg.kind == recipes.RELATED_ITEMS else "userId"
+    name = leg.name
     a, b, c = st.columns(3)
     a.download_button("Lists as CSV", batch_files.lists_csv(lists, key=key), f"{name}-health.csv",
                       "text/csv", key="health_dl_csv")

@@ -13,7 +13,7 @@ data = health_inputs.source_data(selection)
 
 form_col, run_col = st.columns([5, 11], gap="large")
 with form_col:
-    request = health_inputs.render(details, data)
+    request = health_inputs.render(details, data, health_inputs.other_campaigns(selection, details))
 with run_col:
     if request is not None:
         health_job.start(selection, details, request, data)

@@ -1,4 +1,5 @@
-"""The Health check page under AppTest: a local sample, cancel, pasted users, live (stubbed), batch output."""
+"""The Health check page under AppTest: a local sample, cancel, pasted users, other campaigns, live
+(stubbed), batch output."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 import scoring.aws
 from components import health_job
-from scoring import batch_files, health_metrics
+from scoring import arns, batch_files, health_metrics
 from tests.app_support import (
+    LIVE_ARN_2,
+    LIVE_GROUP,
+    WHEN,
     LiveAws,
     errors_of,
     new_app,
@@ -34,6 +38,15 @@ def open_page() -> AppTest:
 
 def metrics(at: AppTest):  # noqa: ANN201
     return next(d.value for d in at.dataframe if "Metric" in d.value.columns)
+
+
+def run_to_end(at: AppTest) -> AppTest:
+    """Rerun while the job shows progress (each run advances one slice of one campaign)."""
+    for _ in range(10):
+        if not at.get("progress"):
+            break
+        at.run()
+    return at
 
 
 def flags(at: AppTest):  # noqa: ANN201
@@ -94,6 +107,60 @@ def test_a_job_advances_one_slice_per_run(monkeypatch: pytest.MonkeyPatch) -> No
     assert any(s.value.startswith("103 lists") for s in at.success)
 
 
+POPULAR = arns.local_arn("campaign", "demo-popular-items")
+RANKING = arns.local_arn("campaign", "demo-personalized-ranking")
+
+
+def test_also_check_runs_the_same_users_through_another_campaign() -> None:
+    at = open_page()
+    also = at.multiselect(key="health_also")
+    assert also.value == []
+    assert not any("related" in o for o in also.options)  # seed items are not users
+    assert len(also.options) == 2
+    at.slider(key="health_size").set_value(40)
+    at.number_input(key="health_k").set_value(10)
+    also.set_value([POPULAR])
+    run_to_end(at.button(key="health_run").click().run())
+    assert not at.exception and not errors_of(at)
+
+    table = metrics(at)
+    assert list(table.columns) == ["Metric", "demo-user-personalization", "demo-popular-items",
+                                   "Popularity baseline", "Random baseline", "Definition"]
+    values = table.set_index("Metric")
+    personal = values.loc["Personalisation"]
+    assert personal["demo-popular-items"] == pytest.approx(personal["Popularity baseline"]) == pytest.approx(0.0)
+    assert personal["demo-user-personalization"] > 0
+    coverage = values.loc["Catalogue coverage@K"]
+    assert coverage["demo-popular-items"] < coverage["demo-user-personalization"]
+    assert any("43 lists of up to 10 items from demo-user-personalization" in s.value
+               and "43 lists of up to 10 items from demo-popular-items" in s.value for s in at.success)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts[0]["data"]) == 4 and len(charts[2]["data"]) == 4  # exposure and bars: every column
+
+    assert 3 <= flags(at).loc["Users with identical lists", "Users"] < 43  # the selected campaign: new users
+    at.segmented_control(key="health_view").set_value("demo-popular-items").run()
+    assert not at.exception
+    assert flags(at).loc["Users with identical lists", "Users"] == 43  # one list for everyone
+    assert at.get("download_button")
+
+
+def test_cancel_between_campaigns_keeps_the_lists_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health_job, "LOCAL_SLICE", 30)
+    at = open_page()
+    at.slider(key="health_size").set_value(50)
+    at.multiselect(key="health_also").set_value([POPULAR, RANKING])
+    at.button(key="health_run").click().run()  # 30 users of the first campaign
+    at.run()  # its last 23
+    at.run()  # 30 of the popular-items campaign
+    assert any("demo-popular-items (2 of 3)" in p.proto.text for p in at.get("progress"))
+    at.button(key="health_cancel").click().run()
+    assert not at.exception and not errors_of(at)
+    assert any("demo-user-personalization 53 of 53, demo-popular-items 30 of 53, demo-personalized-ranking "
+               "0 of 53" in w.value for w in at.warning)
+    assert list(metrics(at).columns) == ["Metric", "demo-user-personalization", "demo-popular-items",
+                                         "Popularity baseline", "Random baseline", "Definition"]
+
+
 def test_pasted_users_and_a_bad_context() -> None:
     at = open_page()
     at.radio(key="health_users_how").set_value("Pasted or uploaded list").run()
@@ -138,6 +205,40 @@ def test_live_campaign_uses_pasted_users_and_says_what_is_unknown(live_aws: Live
     assert flag_rows.loc["Items without a score", "Items"] == "3"
     assert flag_rows.loc["Items with score 0", "Users"] == 3
     assert "Already-interacted items recommended" not in flag_rows.index
+
+
+def test_live_also_check_lists_the_ranking_campaign_and_asks_it(live_aws: LiveAws) -> None:
+    live_aws.queue_campaign(paged=False)
+    version = "arn:aws:personalize:us-east-1:123456789012:solution/ranking/9f8e7d6c"
+    live_aws.control_stub.add_response("describe_campaign", {"campaign": {
+        "name": "movies-ranking", "campaignArn": LIVE_ARN_2, "solutionVersionArn": version,
+        "status": "ACTIVE", "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN}}, {"campaignArn": LIVE_ARN_2})
+    live_aws.control_stub.add_response("describe_solution_version", {"solutionVersion": {
+        "solutionVersionArn": version, "recipeArn": "arn:aws:personalize:::recipe/aws-personalized-ranking",
+        "datasetGroupArn": LIVE_GROUP, "status": "ACTIVE", "creationDateTime": WHEN}},
+        {"solutionVersionArn": version})
+    for user in ("u1", "u2"):
+        live_aws.runtime_stub.add_response("get_recommendations", {"itemList": [
+            {"itemId": "a", "score": 0.3}, {"itemId": user, "score": 0.1}]})
+    for user in ("u1", "u2"):
+        live_aws.runtime_stub.add_response("get_personalized_ranking", {"personalizedRanking": [
+            {"itemId": "b", "score": 0.6}, {"itemId": "a", "score": 0.4}]},
+            {"campaignArn": LIVE_ARN_2, "userId": user, "inputList": ["a", "b"]})
+    at = open_page()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    assert not at.exception and not errors_of(at)
+    at.multiselect(key="health_also").set_value([LIVE_ARN_2]).run()
+    assert at.text_area(key="health_candidates").value == ""  # no catalogue: the user lists the items
+    at.text_area(key="health_pasted").input("u1\nu2")
+    at.text_area(key="health_candidates").input("a, b")
+    at.number_input(key="health_k").set_value(2)
+    at.number_input(key="health_workers").set_value(1)
+    run_to_end(at.button(key="health_run").click().run())
+    assert not at.exception and not errors_of(at)
+    table = metrics(at).set_index("Metric")
+    assert list(table.columns) == ["movies-live", "movies-ranking", "Definition"]
+    assert table.loc["Personalisation", "movies-live"] == pytest.approx(0.5)
+    assert table.loc["Personalisation", "movies-ranking"] == pytest.approx(0.0)
 
 
 def pd_isna(value: object) -> bool:
