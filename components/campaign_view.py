@@ -28,12 +28,13 @@ def require_campaign(selection: Selection) -> bool:
     return False
 
 
-def load(selection: Selection) -> campaigns.CampaignDetails | None:
-    """DescribeCampaign + DescribeSolutionVersion, or None after showing why they failed."""
-    assert selection.clients is not None and selection.campaign_arn is not None
+def load(selection: Selection, arn: str | None = None) -> campaigns.CampaignDetails | None:
+    """DescribeCampaign + DescribeSolutionVersion of `arn` (default: the sidebar's campaign), or
+    None after showing why they failed."""
+    arn = arn or selection.campaign_arn
+    assert selection.clients is not None and arn is not None
     try:
-        return sources.campaign_details(selection.clients.control, selection.config.key,
-                                        selection.campaign_arn)
+        return sources.campaign_details(selection.clients.control, selection.config.key, arn)
     except Exception as exc:
         errors.show(exc)
         return None

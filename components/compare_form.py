@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, request_form, sources
+from components import campaign_view, errors, request_form, sources
 from components.sidebar import DEMO_CAMPAIGN, Selection
 from scoring import requests
 from scoring.campaigns import CampaignDetails
@@ -96,12 +96,7 @@ def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDet
         fallback = by_name.get(DEMO_CAMPAIGN, arns[0])
         st.session_state[f"{key}_campaign"] = default_arn if default_arn in names else fallback
     arn = st.selectbox("Campaign", arns, key=f"{key}_campaign", format_func=names.get)
-    assert side.clients is not None
-    try:
-        return sources.campaign_details(side.clients.control, side.config.key, arn)
-    except Exception as exc:
-        errors.show(exc)
-        return None
+    return campaign_view.load(side, arn)
 
 
 # -- the request fields -----------------------------------------------------------------------------

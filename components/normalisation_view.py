@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components import errors, figures, request_form, sources
+from components import campaign_view, errors, figures, request_form, sources
 from components.request_form import Suggestions
 from components.sidebar import Selection
 from scoring import normalisation, recipes, requests, results
@@ -54,21 +54,12 @@ class Pair:
     rank: CampaignDetails | None
 
 
-def _describe(selection: Selection, arn: str) -> CampaignDetails | None:
-    assert selection.clients is not None
-    try:
-        return sources.campaign_details(selection.clients.control, selection.config.key, arn)
-    except Exception as exc:
-        errors.show(exc)
-        return None
-
-
 def _first_of_kind(selection: Selection, kind: str, exclude: str) -> str:
     """Local groups: the first campaign of the wanted recipe type (descriptions are cheap locally)."""
     for c in selection.campaigns:
         if c["campaignArn"] == exclude:
             continue
-        details = _describe(selection, c["campaignArn"])
+        details = campaign_view.load(selection, c["campaignArn"])
         if details is not None and details.kind == kind and details.has_scores:
             return c["campaignArn"]
     return _SKIP
@@ -92,7 +83,7 @@ def campaign_pair(selection: Selection, details: CampaignDetails) -> Pair:
         label, options, key=key, format_func=lambda a: names.get(a, none),
         help="For the identity to hold, both campaigns must serve the same solution version "
              "(same model). The local demo's user-personalization and personalized-ranking campaigns do.")
-    partner = _describe(selection, partner_arn) if partner_arn else None
+    partner = campaign_view.load(selection, partner_arn) if partner_arn else None
     if partner is not None and partner.kind != wanted:
         st.error(f"{partner.name} is a {partner.kind.replace('_', ' ').lower()} campaign: pick a "
                  f"{wanted.replace('_', ' ').lower()} campaign, or none.", icon=":material/error:")
