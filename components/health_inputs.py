@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, sources
+from components import errors, request_form, sources
 from components.sidebar import Selection
 from scoring import batch_files, health_metrics, health_run, recipes, requests
 from scoring.campaigns import CampaignDetails
@@ -45,6 +45,8 @@ class HealthRequest:
     candidates: list[str] | None
     workers: int = health_run.DEFAULT_WORKERS
     also: tuple[CampaignDetails, ...] = ()
+    filters: dict[str, Any] | None = None  # filterArn (+ filterValues) sent with every call
+    filter_name: str = ""
 
 
 @st.cache_resource(show_spinner=False)
@@ -200,8 +202,20 @@ def _context(data: SourceData) -> dict[str, str] | None:
         raise
 
 
-def render(details: CampaignDetails, data: SourceData,
-           others: list[CampaignDetails] | None = None) -> HealthRequest | None:
+def _filter(suggestions: request_form.Suggestions | None) -> requests.FilterInputs | None:
+    """The dataset group's filter for every request, as the Test campaign form offers it."""
+    if suggestions is None or not suggestions.filters:
+        return None
+    arn = request_form.filter_picker(
+        "Filter", "health_filter", suggestions,
+        "Sent with every request of campaigns in this dataset group (e.g. exclude what users watched); "
+        "the baselines are not filtered, and the local block path gives way to one call per user.")
+    request_form.parameter_inputs(suggestions, arn, "health_fp")
+    return request_form.filter_inputs(suggestions, arn, "health_fp")
+
+
+def render(details: CampaignDetails, data: SourceData, others: list[CampaignDetails] | None = None,
+           suggestions: request_form.Suggestions | None = None) -> HealthRequest | None:
     """The form; returns a request when Run was pressed and the inputs are valid."""
     st.caption(health_run.measures(details.kind))
     users = _users(data, details.kind)
@@ -215,6 +229,7 @@ def render(details: CampaignDetails, data: SourceData,
         context = _context(data) if details.kind != recipes.RELATED_ITEMS else None
     except requests.RequestError:
         return None
+    chosen_filter = _filter(suggestions)
     candidates = None
     if recipes.PERSONALIZED_RANKING in kinds:
         default = ", ".join(health_run.ranking_candidates(data.catalogue))
@@ -235,4 +250,13 @@ def render(details: CampaignDetails, data: SourceData,
     if recipes.PERSONALIZED_RANKING in kinds and not candidates:
         st.error("List the items to rank (item IDs separated by commas).", icon=":material/edit_note:")
         return None
-    return HealthRequest(users, k, context, candidates, workers, tuple(also))
+    filter_params: dict[str, Any] | None = None
+    if chosen_filter is not None:
+        try:
+            values = requests.filter_values(chosen_filter)
+        except requests.RequestError as exc:
+            errors.show(exc)
+            return None
+        filter_params = {"filterArn": chosen_filter.arn} | ({"filterValues": values} if values else {})
+    return HealthRequest(users, k, context, candidates, workers, tuple(also), filter_params,
+                         chosen_filter.name if chosen_filter else "")

@@ -36,12 +36,13 @@ class Leg:
     name: str
     kind: str
     has_scores: bool
+    group: str | None = None  # the dataset group: a filter applies to campaigns of its own group
     result: health_run.RunResult = field(default_factory=health_run.RunResult)
     done: int = 0
 
     @classmethod
     def of(cls, details: CampaignDetails) -> Leg:
-        return cls(details.arn, details.name, details.kind, details.has_scores)
+        return cls(details.arn, details.name, details.kind, details.has_scores, details.dataset_group_arn)
 
 
 @dataclass
@@ -109,15 +110,21 @@ class Job:
         if self.status == RUNNING:
             self.status = CANCELLED
 
+    def filters_for(self, leg: Leg) -> dict[str, Any] | None:
+        """The request's filter, for campaigns of the selected campaign's dataset group only."""
+        return self.request.filters if leg.group == self.main.group else None
+
     def step(self, runtime: Any, size: int) -> None:
         """Run the next slice of users of the current campaign (the local block path where it has one)."""
         leg, r = self.leg, self.request
         users = r.users[leg.done:leg.done + size]
-        if health_run.supports_blocks(runtime, leg.kind):
+        filters = self.filters_for(leg)
+        if health_run.supports_blocks(runtime, leg.kind) and not filters:
             part = health_run.block_lists(runtime, leg.arn, users, r.k, r.context, cancel=self.cancel)
         else:
             part = health_run.call_lists(runtime, leg.kind, leg.arn, users, r.k, r.context,
-                                         candidates=r.candidates, workers=r.workers, cancel=self.cancel)
+                                         candidates=r.candidates, workers=r.workers, cancel=self.cancel,
+                                         filters=filters)
         leg.result.extend(part)
         leg.done += len(part.lists) + len(part.errors)
         if self.status == RUNNING and self.done >= self.total:
@@ -164,7 +171,8 @@ def start(selection: Selection, details: CampaignDetails, request: HealthRequest
 
 
 def _slice(job: Job, runtime: Any) -> int:
-    return LOCAL_SLICE if health_run.supports_blocks(runtime, job.leg.kind) else LIVE_SLICE
+    blocks = health_run.supports_blocks(runtime, job.leg.kind) and not job.filters_for(job.leg)
+    return LOCAL_SLICE if blocks else LIVE_SLICE
 
 
 def _advance(selection: Selection) -> None:

@@ -80,7 +80,8 @@ def _summary(job: Job, noun: str) -> str:
         rate = f" in {result.seconds:.1f} s ({leg.done / result.seconds:,.0f} {noun}/s)" if result.seconds > 0 else ""
         failed = f"; {len(result.errors):,} {noun} failed" if result.errors else ""
         name = f" from {leg.name}" if len(job.legs) > 1 else ""
-        parts.append(f"{len(result.lists):,} lists of up to {job.request.k} items{name}{rate}{failed}")
+        filtered = f" with filter {job.request.filter_name}" if job.filters_for(leg) else ""
+        parts.append(f"{len(result.lists):,} lists of up to {job.request.k} items{name}{filtered}{rate}{failed}")
     return "; ".join(parts) + "."
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import campaign_view, health_batch, health_inputs, health_job, health_results
+from components import campaign_view, health_batch, health_inputs, health_job, health_results, request_form
 
 selection, details = campaign_view.selected_or_stop()
 
@@ -13,7 +13,8 @@ data = health_inputs.source_data(selection)
 
 form_col, run_col = st.columns([5, 11], gap="large")
 with form_col:
-    request = health_inputs.render(details, data, health_inputs.other_campaigns(selection, details))
+    request = health_inputs.render(details, data, health_inputs.other_campaigns(selection, details),
+                                   request_form.suggestions_for(selection, details))
 with run_col:
     if request is not None:
         health_job.start(selection, details, request, data)

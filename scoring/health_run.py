@@ -304,11 +304,13 @@ class RateLimiter:
 
 
 def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Mapping[str, str] | None,
-                candidates: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+                candidates: Sequence[str] | None,
+                filters: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """The boto3 call that gives one user's list for the recipe type.
 
     Related items: the "user" is a seed item ID (GetRecommendations with itemId). Ranking: the
     campaign ranks the same candidate items for every user and the top K of its ranking count.
+    `filters`: filterArn (+ filterValues) sent with every call, as a batch job's filter would be.
     """
     params: dict[str, Any] = {"campaignArn": campaign_arn}
     if kind == recipes.PERSONALIZED_RANKING:
@@ -319,13 +321,15 @@ def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Map
         params |= {"userId": user_id, "numResults": k}
     if context and kind != recipes.RELATED_ITEMS:
         params["context"] = dict(context)
+    params |= dict(filters or {})
     method = "get_personalized_ranking" if kind == recipes.PERSONALIZED_RANKING else "get_recommendations"
     return method, params
 
 
 def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[str, str] | None,
-         candidates: Sequence[str] | None, limiter: RateLimiter | None) -> tuple[list[str], list[float | None]]:
-    method, params = request_for(kind, arn, user, k, context, candidates)
+         candidates: Sequence[str] | None, limiter: RateLimiter | None,
+         filters: Mapping[str, Any] | None = None) -> tuple[list[str], list[float | None]]:
+    method, params = request_for(kind, arn, user, k, context, candidates, filters)
     if limiter is not None:
         limiter.acquire()
     response = getattr(runtime, method)(**params)
@@ -336,7 +340,7 @@ def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[
 def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[str], k: int,
                context: Mapping[str, str] | None = None, *, candidates: Sequence[str] | None = None,
                workers: int = DEFAULT_WORKERS, max_tps: float = MAX_TPS, progress: Progress | None = None,
-               cancel: threading.Event | None = None) -> RunResult:
+               cancel: threading.Event | None = None, filters: Mapping[str, Any] | None = None) -> RunResult:
     """One call per user on a bounded pool (workers=1: sequential); results keep the users' order."""
     out = RunResult()
     start = time.perf_counter()
@@ -347,7 +351,7 @@ def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[st
     def run(i: int) -> None:
         user = user_ids[i]
         try:
-            answers[i] = _one(runtime, kind, campaign_arn, user, k, context, candidates, limiter)
+            answers[i] = _one(runtime, kind, campaign_arn, user, k, context, candidates, limiter, filters)
         except Exception as exc:  # collected per user: one bad ID must not stop the run
             problem = errors.explain(exc)
             answers[i] = UserError(user, problem.code, problem.message)

@@ -268,3 +268,35 @@ def test_batch_output_from_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     at.text_input(key="health_out_uri").input("s3://out/missing.out")
     at.button(key="health_out_read").click().run()
     assert any("NoSuchKey" in e for e in errors_of(at))
+
+
+def _already_seen(filter_name: str | None) -> AppTest:
+    at = open_page()
+    if filter_name:
+        at.selectbox(key="health_filter").set_value(arns.local_arn("filter", filter_name)).run()
+    at.slider(key="health_size").set_value(40)
+    at.number_input(key="health_new").set_value(0)
+    at.button(key="health_run").click().run()
+    return run_to_end(at)
+
+
+def test_a_filter_goes_with_every_request_and_removes_what_it_excludes() -> None:
+    plain, filtered = _already_seen(None), _already_seen("exclude-watched")
+    for at in (plain, filtered):
+        assert not at.exception and not errors_of(at)
+    assert any("with filter exclude-watched" in s.value for s in filtered.success)
+    before = int(flags(plain).loc["Already-interacted items recommended", "Items"])
+    after = int(flags(filtered).loc["Already-interacted items recommended", "Items"])
+    assert 0 < after < before  # watched items are gone; clicked ones may still come back
+    # The baselines are not filtered: the popularity baseline is the same in both runs.
+    assert metrics(plain).set_index("Metric").loc["Novelty (bits)", "Popularity baseline"] == \
+        metrics(filtered).set_index("Metric").loc["Novelty (bits)", "Popularity baseline"]
+
+
+def test_a_filter_parameter_left_empty_is_a_form_mistake() -> None:
+    at = open_page()
+    at.selectbox(key="health_filter").set_value(arns.local_arn("filter", "genre")).run()
+    at.button(key="health_run").click().run()
+    assert not at.exception
+    assert any("needs $GENRES" in e for e in errors_of(at))
+    assert not at.get("progress") and not [d for d in at.dataframe if "Metric" in d.value.columns]

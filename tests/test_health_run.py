@@ -202,3 +202,13 @@ def test_two_stage_top_rows_equal_a_full_sort(users: int, items: int, want: int,
         expected = np.lexsort((np.arange(items), -logits[u]))[:want]  # value descending, then row
         assert rows[u].tolist() == expected.tolist()
         assert values[u].tolist() == logits[u, expected].tolist()
+
+
+def test_call_path_sends_the_filter_with_every_request(runtime: Any) -> None:
+    users = [str(u) for u in runtime.group.model.user_ids[:15]]
+    genre = {"filterArn": arns.local_arn("filter", "genre"), "filterValues": {"GENRES": '"Horror"'}}
+    result = health_run.call_lists(runtime, recipes.USER_PERSONALIZATION, REC, users, 10, filters=genre,
+                                   workers=2)
+    items = runtime.group.items
+    assert result.lists.user_ids == users and not result.errors
+    assert all("Horror" in items.loc[i, "GENRES"].split("|") for row in result.lists.items for i in row)
