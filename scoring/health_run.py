@@ -287,20 +287,22 @@ def supports_blocks(runtime: Any, kind: str) -> bool:
 class RateLimiter:
     """At most `rate` acquisitions per second across threads (evenly spaced, no bursts)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
+        self._clock, self._sleep = clock, sleep
+        self._next = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
         if not self.interval:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             slot = max(now, self._next)
             self._next = slot + self.interval
         if slot > now:
-            time.sleep(slot - now)
+            self._sleep(slot - now)
 
 
 def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Mapping[str, str] | None,

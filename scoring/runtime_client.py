@@ -42,7 +42,7 @@ class _Order:
     def scores(self, rows: np.ndarray) -> np.ndarray | None:
         if self.log_norm is None:
             return None
-        return np.exp(self.preference[rows] - self.log_norm)
+        return np.exp(self.preference[rows].astype(np.float64) - self.log_norm)
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,16 @@ class _Promotion:
     mask: filters.FilterMask
 
 
-def _best(preference: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
-    """The k allowed rows of highest preference, best first (fewer when fewer are allowed)."""
+def _best(preference: np.ndarray, allowed: np.ndarray | None, k: int) -> np.ndarray:
+    """The k allowed rows of highest preference, best first (fewer when fewer are allowed).
+
+    `allowed` None (no filter) skips the masking pass: the unfiltered call stays one matrix-vector
+    product, one normaliser and one argpartition over the catalogue.
+    """
     if k <= 0:
         return np.empty(0, dtype=np.int64)
+    if allowed is None:
+        return top_k(preference, k)
     values = np.where(allowed, preference, -np.inf)
     rows = top_k(values, k)
     return rows[np.isfinite(values[rows])]
@@ -100,7 +106,7 @@ class LocalRuntimeClient:
         if promotion is not None:
             count = promotions.promoted_count(num, promotion.percent)
             promoted_rows = _best(order.preference, promotion.mask.mask, count)
-            allowed = allowed.copy()
+            allowed = np.ones(len(order.preference), dtype=bool) if allowed is None else allowed.copy()
             allowed[promoted_rows] = False  # a promoted item is not repeated below
         regular_rows = _best(order.preference, allowed, num - len(promoted_rows))
         items = self._predicted(regular_rows, order.scores(regular_rows), metadata, order.reason)
@@ -156,7 +162,7 @@ class LocalRuntimeClient:
         if not user_id:
             raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
                               "user-personalization recipe.", op)
-        logits = model.logits(model.user_vector(user_id, params.get("context"))).astype(np.float64)
+        logits = model.logits(model.user_vector(user_id, params.get("context")))  # float32, as the model
         reason = None if model.knows_user(user_id) else [POPULAR_REASON]
         return _Order(logits, logsumexp(logits), reason)
 
@@ -184,13 +190,15 @@ class LocalRuntimeClient:
                          context: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         """Every item ID and its catalogue score for one user: what a live campaign never shows.
 
-        None for recipes that return no scores (related items, popularity count).
+        None for recipes that return no scores (related items, popularity count). The normaliser is
+        the one GetRecommendations uses, so a served score equals its catalogue score exactly.
         """
         campaign = self._campaign(campaignArn, "GetRecommendations")
         if not recipes.has_scores(campaign.recipe):
             return None
         model = self.group.model
-        return model.item_ids, softmax(model.logits(model.user_vector(userId, context)))
+        logits = model.logits(model.user_vector(userId, context))
+        return model.item_ids, np.exp(logits.astype(np.float64) - logsumexp(logits))
 
     # -- helpers -------------------------------------------------------------------------
     def _error(self, code: str, message: str, op: str) -> Exception:
@@ -218,12 +226,12 @@ class LocalRuntimeClient:
             raise self._error(errors.INVALID_INPUT, str(exc), op) from None
 
     def _mask(self, arn: str | None, values: Mapping[str, str] | None, user_id: str | None,
-              op: str) -> np.ndarray:
-        """Items the request's filter lets through (all items without a filter)."""
+              op: str) -> np.ndarray | None:
+        """Items the request's filter lets through; None without a filter (every item)."""
         if not arn:
             if values:
                 raise self._error(errors.INVALID_INPUT, "filterValues needs a filterArn.", op)
-            return np.ones(self.group.model.n_items, dtype=bool)
+            return None
         return self._filter_mask(arn, values, user_id, op).mask
 
     def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str) -> _Promotion | None:

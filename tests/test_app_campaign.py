@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,6 +14,7 @@ from tests.app_support import (
     LiveAws,
     errors_of,
     new_app,
+    table_of,
 )
 
 PAGE = "pages/campaign.py"
@@ -30,12 +30,8 @@ def campaign_page(at: AppTest) -> AppTest:
     return at.switch_page(PAGE).run()
 
 
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def details_of(at: AppTest) -> dict[str, str]:
-    frame = table_with(at, "Field")
+    frame = table_of(at, "Field")
     return dict(zip(frame["Field"], frame["Value"], strict=True))
 
 
@@ -51,7 +47,7 @@ def test_local_campaign_details_and_metrics() -> None:
     assert details["Solution version ARN"].startswith("arn:aws:personalize:local:")
     assert details["Dataset group ARN"] == arns.local_arn("dataset-group", "demo")
     assert details["Minimum provisioned TPS"] == "1"
-    metrics = table_with(at, "Metric")
+    metrics = table_of(at, "Metric")
     expected = {"coverage", "precision_at_5", "normalized_discounted_cumulative_gain_at_10"}
     assert expected <= set(metrics["Name"])
     assert metrics["Value"].between(0, 1).all()
@@ -78,7 +74,9 @@ def test_live_campaign_details(live_aws: LiveAws) -> None:
     assert details["Campaign ARN"] == LIVE_ARN
     assert details["Recipe"] == "aws-user-personalization" and details["Minimum provisioned TPS"] == "2"
     assert details["Created"].startswith("2025-06-01 12:00:00")
-    assert table_with(at, "Metric")["Value"].tolist() == [0.27, 0.031]
+    shown = table_of(at, "Metric")
+    assert shown["Value"].tolist() == [0.27, 0.031] and "Popularity baseline" not in shown.columns
+    assert any("reports no popularity baseline" in c.value for c in at.caption)
     live_aws.control_stub.assert_no_pending_responses()
 
 

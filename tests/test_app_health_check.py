@@ -21,6 +21,7 @@ from tests.app_support import (
     LiveAws,
     errors_of,
     new_app,
+    table_of,
 )
 
 PAGE = "pages/health_check.py"
@@ -37,7 +38,7 @@ def open_page() -> AppTest:
 
 
 def metrics(at: AppTest):  # noqa: ANN201
-    return next(d.value for d in at.dataframe if "Metric" in d.value.columns)
+    return table_of(at, "Metric")
 
 
 def run_to_end(at: AppTest) -> AppTest:
@@ -50,7 +51,7 @@ def run_to_end(at: AppTest) -> AppTest:
 
 
 def flags(at: AppTest):  # noqa: ANN201
-    return next(d.value for d in at.dataframe if "Flag" in d.value.columns).set_index("Flag")
+    return table_of(at, "Flag").set_index("Flag")
 
 
 def test_a_local_sample_shows_metrics_flags_charts_and_downloads() -> None:
@@ -261,9 +262,9 @@ def test_batch_output_from_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     at.button(key="health_out_read").click().run()
     assert not at.exception and not errors_of(at)
     assert any("2 lists read from 3 lines; 1 bad line" in s.value for s in at.success)
-    table = next(d.value for d in at.dataframe if "Batch output" in d.value.columns).set_index("Metric")
+    table = table_of(at, "Batch output").set_index("Metric")
     assert table.loc["Catalogue coverage@K", "Batch output"] == pytest.approx(2 / 2400)
-    lines = next(d.value for d in at.dataframe if "Line" in d.value.columns)
+    lines = table_of(at, "Line")
     assert lines["Line"].tolist() == [3]
     at.text_input(key="health_out_uri").input("s3://out/missing.out")
     at.button(key="health_out_read").click().run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,7 +12,6 @@ import scoring
 from scoring import arns, paths, requests, user_groups
 from scoring.model import MODEL_FILE
 from tests.app_support import (
-    LIVE_VERSION,
     LiveAws,
     errors_of,
     new_app,
@@ -48,14 +46,10 @@ def upload(at: AppTest, files: dict[str, bytes], name: str) -> AppTest:
     return at.button(key="lm_train").click().run()
 
 
-def frame(at: AppTest, column: str) -> pd.DataFrame:
-    return table_of(at, column)
-
-
 def test_the_page_lists_the_demo_group_and_cannot_delete_it() -> None:
     at = local_models_page()
     assert not at.exception and not errors_of(at)
-    groups = frame(at, "Dataset group")
+    groups = table_of(at, "Dataset group")
     assert groups["Dataset group"].tolist() == ["demo (demo)"]
     assert groups["× popularity"].iloc[0] > 1.0
     assert "lm_delete_name" not in [w.key for w in at.selectbox]
@@ -67,16 +61,16 @@ def test_upload_trains_a_group_that_the_picker_and_campaign_page_show(data_root:
     assert not at.exception and not errors_of(at)
     assert (data_root / "mine" / paths.CAMPAIGNS_FILE).is_file()
     assert any("mine" in s.value and "is ready" in s.value for s in at.success)
-    metrics = frame(at, "Popularity baseline")
+    metrics = table_of(at, "Popularity baseline")
     assert "normalized_discounted_cumulative_gain_at_10" in set(metrics["Name"])
     assert metrics["Popularity baseline"].notna().all()
-    assert "mine" in frame(at, "Dataset group")["Dataset group"].tolist()
+    assert "mine" in table_of(at, "Dataset group")["Dataset group"].tolist()
     assert "mine" in at.selectbox(key="local_group").options  # the sidebar's picker
     at = at.button(key="lm_open").click().run()
     assert not at.exception and not errors_of(at)
     assert at.title[0].value == "Campaign: mine-user-personalization"
     assert at.selectbox(key="local_group").value == "mine"
-    shown = frame(at, "Metric")
+    shown = table_of(at, "Metric")
     assert {"Value", "Popularity baseline"} <= set(shown.columns)
     assert (shown["Value"] > 0).any() and shown["Popularity baseline"].notna().all()
     assert shown["Value"].between(0, 1).all()
@@ -91,7 +85,7 @@ def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_trained(data_root:
     at = upload(local_models_page(), files, "broken")
     assert not at.exception
     assert any("nothing was trained" in e for e in errors_of(at))
-    problems = frame(at, "Problem")
+    problems = table_of(at, "Problem")
     assert problems[["File", "Line", "Column"]].values.tolist() == [
         ["interactions.csv", 5, "TIMESTAMP"], ["interactions.csv", 10, "USER_ID"]]
     assert not (data_root / "broken").exists()
@@ -116,7 +110,7 @@ def test_a_missing_folder_is_one_clear_problem(data_root: Path, tmp_path: Path) 
     at.text_input(key="lm_folder").input(str(tmp_path / "nowhere"))
     at = at.button(key="lm_train").click().run()
     assert not at.exception
-    assert "does not exist" in " ".join(frame(at, "Problem")["Problem"])
+    assert "does not exist" in " ".join(table_of(at, "Problem")["Problem"])
     assert [p.name for p in data_root.iterdir() if not p.name.startswith(".")] == []
 
 
@@ -168,19 +162,5 @@ def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> No
     at.radio(key="source").set_value("Amazon Personalize").run()
     at = at.switch_page(PAGE).run()
     assert not at.exception
-    assert frame(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
+    assert table_of(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
     assert at.button(key="lm_train")
-
-
-def test_a_live_campaign_shows_its_metrics_and_says_there_is_no_baseline(live_aws: LiveAws) -> None:
-    live_aws.queue_campaign()
-    live_aws.control_stub.add_response("get_solution_metrics", {
-        "solutionVersionArn": LIVE_VERSION, "metrics": {"coverage": 0.27, "precision_at_25": 0.031}},
-        {"solutionVersionArn": LIVE_VERSION})
-    at = new_app().run()
-    at.radio(key="source").set_value("Amazon Personalize").run()
-    at = at.switch_page("pages/campaign.py").run()
-    assert not at.exception and not errors_of(at)
-    shown = frame(at, "Metric")
-    assert shown["Value"].tolist() == [0.27, 0.031] and "Popularity baseline" not in shown.columns
-    assert any("reports no popularity baseline" in c.value for c in at.caption)

@@ -151,13 +151,38 @@ def test_live_thread_pool_cancels_and_reports_progress() -> None:
     assert result.lists.user_ids == users[:len(result.lists)]  # the users in order, none skipped
 
 
-def test_rate_limiter_spaces_calls() -> None:
-    limiter = health_run.RateLimiter(1000.0)
-    slots = []
+class FakeClock:
+    """Time that moves only when the code under test sleeps or the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_a_burst_evenly() -> None:
+    clock = FakeClock()
+    limiter = health_run.RateLimiter(1000.0, clock=clock, sleep=clock.sleep)
+    times = []
     for _ in range(5):
         limiter.acquire()
-        slots.append(limiter._next)
-    assert np.allclose(np.diff(slots), 0.001)
+        times.append(clock.now)
+    assert np.allclose(np.diff(times), 0.001) and times[0] == 100.0
+
+
+def test_rate_limiter_never_waits_for_calls_slower_than_the_rate() -> None:
+    clock = FakeClock()
+    limiter = health_run.RateLimiter(1000.0, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        limiter.acquire()
+        clock.now += 0.01  # each call takes 10 ms, ten times the interval
+    assert clock.sleeps == []
 
 
 def test_baselines(runtime: Any) -> None:
