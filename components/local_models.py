@@ -17,7 +17,7 @@ import streamlit as st
 
 from components import campaign_view, sidebar
 from scoring import importing, paths, user_groups
-from scoring.train import EPOCHS
+from scoring.training import EPOCHS
 
 UPLOAD = "Upload files"
 FOLDER = "Folder on the server"

@@ -11,7 +11,7 @@ byte-identical CSV and JSON files. (model.npz differs only in its recorded train
 
 Served model: the one trained without each user's last interaction (the time-based hold-out),
 so the metrics in its meta are exactly its own and a build costs one training; every user is
-still known. See scoring.train.train_with_metrics (refit=True would train twice).
+still known. See scoring.training.train_with_metrics (refit=True would train twice).
 
 Run `python -m scoring.demo` to build it and print where it is and its hold-out metrics.
 """
@@ -32,10 +32,10 @@ import numpy as np
 
 from scoring import dataset, demo_data, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
-from scoring.train import format_metrics, train_with_metrics
+from scoring.training import format_metrics, train_with_metrics
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)

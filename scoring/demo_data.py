@@ -14,6 +14,16 @@ recovers real signal instead of just fitting noise:
 
 Each user watches on a personal mix of devices, one device per session, so the same user
 shows different tastes on different devices: the effect a DEVICE context must capture.
+
+Order matters, as it does in real viewing data. Each user's titles are drawn one after the
+other, and the next title also depends on the ones before it:
+
+- series are watched in order: after part k of a series, part k+1 gets a strong boost;
+- sessions stay in a genre: within a session, titles sharing the previous title's genres
+  are likelier;
+- tastes drift: each user's genre tastes move along a personal direction over their history.
+
+A title is watched at most once per user.
 Everything is drawn from `numpy.random.Generator`s seeded from one seed, and written with
 fixed formatting, so two runs produce byte-identical files.
 """
@@ -40,6 +50,12 @@ GENRES: tuple[str, ...] = (
 DEVICES: tuple[str, ...] = ("mobile phone", "desktop", "tablet", "smart tv")
 AGE_GROUPS: tuple[str, ...] = ("18-24", "25-34", "35-44", "45-54", "55+")
 EVENT_TYPES: tuple[str, ...] = ("click", "watch")
+
+SERIES_SHARE = 0.2  # of the catalogue in series
+SERIES_BOOST = 4.0  # logit added to the next part right after a part
+SESSION_STICKINESS = 2.0  # logit per unit of genre overlap with the previous title in the session
+DRIFT = 1.2  # spread of the taste drift per genre, first title to last
+ACTIVITY = 45.0  # median titles per user, before the heavy tail
 
 #: Interactions happen in 2025 (UTC); every item was released before, so none is watched early.
 WINDOW_START = 1_735_689_600  # 2025-01-01T00:00:00Z
@@ -102,6 +118,9 @@ class GroundTruth:
     user_latent: np.ndarray  # f64 (U, K)
     user_devices: np.ndarray  # f64 (U, len(DEVICES)): each user's device mix, rows sum to 1
     device_effect: np.ndarray  # f64 (len(DEVICES), G)
+    series_next: np.ndarray  # int (N,): the next part of the item's series, -1 if none
+    series_part: np.ndarray  # int (N,): 1 for a first part or a standalone title, 2, 3, ... after
+    user_drift: np.ndarray  # f64 (U, G): how the user's tastes move from first to last title
 
     @property
     def genre_weights(self) -> np.ndarray:
@@ -137,6 +156,13 @@ def ground_truth(seed: int = DEFAULT_SEED, n_items: int = N_ITEMS,
         chosen = n_item_genres > slot
         item_genres[np.flatnonzero(chosen), order[chosen, slot]] = True
 
+    series_next, series_part = _series(rng, n_items)
+    # Later parts share the first part's genres.
+    for part in range(2, int(series_part.max()) + 1):
+        later = np.flatnonzero(series_part == part)
+        earlier = _previous(series_next, later)
+        item_genres[later] = item_genres[earlier]
+
     # Zipf-like popularity: rank r gets weight r^-0.9, ranks shuffled over the catalogue.
     ranks = rng.permutation(n_items) + 1
     item_popularity = -0.8 * np.log(ranks)
@@ -154,10 +180,39 @@ def ground_truth(seed: int = DEFAULT_SEED, n_items: int = N_ITEMS,
     # Each user's device mix: most people have one main device and use others now and then.
     user_devices = rng.dirichlet(_DEVICE_SHARE * 2.0, size=n_users)
 
+    user_drift = rng.normal(0.0, DRIFT, size=(n_users, n_genres))
+
     return GroundTruth(item_genres=item_genres, item_popularity=item_popularity,
                        item_latent=item_latent, user_age=user_age, user_taste=user_taste,
                        user_latent=user_latent, user_devices=user_devices,
-                       device_effect=_DEVICE_EFFECT.astype(np.float64))
+                       device_effect=_DEVICE_EFFECT.astype(np.float64),
+                       series_next=series_next, series_part=series_part, user_drift=user_drift)
+
+
+def _series(rng: np.random.Generator, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """About a fifth of the catalogue in series of 2-4 parts (random items, chained)."""
+    order = rng.permutation(n_items)
+    lengths = rng.choice([2, 3, 4], size=n_items, p=[0.5, 0.3, 0.2])
+    series_next = np.full(n_items, -1, dtype=np.int64)
+    series_part = np.ones(n_items, dtype=np.int64)
+    budget = int(SERIES_SHARE * n_items)
+    used = 0
+    s = 0
+    while used + lengths[s] <= budget:
+        chain = order[used:used + lengths[s]]
+        series_next[chain[:-1]] = chain[1:]
+        series_part[chain] = np.arange(1, chain.size + 1)
+        used += chain.size
+        s += 1
+    return series_next, series_part
+
+
+def _previous(series_next: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The part before each of `items` (which are later parts)."""
+    before = np.full(series_next.size, -1, dtype=np.int64)
+    has = series_next >= 0
+    before[series_next[has]] = np.flatnonzero(has)
+    return before[items]
 
 
 def _titles(rng: np.random.Generator, n: int) -> list[str]:
@@ -196,6 +251,13 @@ def _roman(n: int) -> str:
 
 def _items_frame(truth: GroundTruth, rng: np.random.Generator) -> pd.DataFrame:
     n = truth.item_genres.shape[0]
+    titles = _titles(rng, n)
+    for part in range(2, int(truth.series_part.max()) + 1):
+        for item in np.flatnonzero(truth.series_part == part):
+            first = item
+            while truth.series_part[first] > 1:
+                first = int(_previous(truth.series_next, np.array([first]))[0])
+            titles[item] = f"{titles[first]}: Part {_roman(part)}"
     genre_names = np.asarray(GENRES)
     genres = ["|".join(genre_names[row]) for row in truth.item_genres]
     # Release years skew recent; everything was released before the interaction window.
@@ -205,7 +267,7 @@ def _items_frame(truth: GroundTruth, rng: np.random.Generator) -> pd.DataFrame:
     created = year_start_s.to_numpy(np.int64) + rng.integers(0, 365 * 86_400, size=n)
     return pd.DataFrame({
         "ITEM_ID": [str(i) for i in range(1, n + 1)],
-        "TITLE": _titles(rng, n),
+        "TITLE": titles,
         "GENRES": genres,
         "YEAR": year,
         "CREATION_TIMESTAMP": created,
@@ -220,38 +282,53 @@ def _users_frame(truth: GroundTruth) -> pd.DataFrame:
     })
 
 
-def _sample_items(truth: GroundTruth, users: np.ndarray, devices: np.ndarray,
-                  rng: np.random.Generator, chunk: int = 200) -> np.ndarray:
-    """One item per (user, device) row from the true softmax, by inverse CDF.
+def _sample_sequences(truth: GroundTruth, per_user: np.ndarray, devices: np.ndarray,
+                      session_start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Every user's titles in order, step by step for all users at once (Gumbel-max sampling).
 
-    Users are processed in chunks; inside a chunk the CDFs of every (user, device) pair are
-    laid end to end with an offset of 1 each, so one searchsorted samples every row at once.
+    Step t draws each active user's t-th title from the true logits of their session's device,
+    plus the sequential terms: taste drift at that point of their history, genre overlap with
+    the previous title of the same session, and the next part of a series just watched. A
+    title already watched is not drawn again.
     """
-    n_devices = len(DEVICES)
-    n_items = truth.item_genres.shape[0]
-    uniforms = np.asarray(rng.random(users.shape[0]))
-    out = np.empty(users.shape[0], dtype=np.int64)
-    n_users = truth.user_taste.shape[0]
-    for start in range(0, n_users, chunk):
-        block = np.arange(start, min(start + chunk, n_users))
-        logits = np.stack([truth.logits(block, d) for d in range(n_devices)], axis=1)  # (B, D, N)
-        logits -= logits.max(axis=2, keepdims=True)
-        probs = np.exp(logits)
-        cdf = np.cumsum(probs, axis=2)
-        cdf /= cdf[:, :, -1:]
-        pair = (np.arange(block.size)[:, None] * n_devices + np.arange(n_devices)).reshape(-1)
-        flat = (cdf.reshape(-1, n_items) + pair[:, None]).reshape(-1)
-        rows = np.flatnonzero((users >= block[0]) & (users <= block[-1]))
-        target = (users[rows] - start) * n_devices + devices[rows]
-        hit = np.searchsorted(flat, target + uniforms[rows], side="right")
-        out[rows] = np.minimum(hit - target * n_items, n_items - 1)
+    n_users, n_items = truth.user_taste.shape[0], truth.item_genres.shape[0]
+    genre_weights = truth.genre_weights.astype(np.float32)
+    base = np.stack([truth.logits(np.arange(n_users), d) for d in range(len(DEVICES))],
+                    axis=1).astype(np.float32)  # (U, devices, N)
+    drift = (truth.user_drift @ truth.genre_weights.T).astype(np.float32)  # (U, N)
+    starts = np.r_[0, np.cumsum(per_user)[:-1]]
+    seen = np.zeros((n_users, n_items), dtype=bool)
+    out = np.empty(int(per_user.sum()), dtype=np.int64)
+    previous = np.full(n_users, -1, dtype=np.int64)
+    for t in range(int(per_user.max())):
+        users = np.flatnonzero(per_user > t)
+        rows = starts[users] + t
+        logits = base[users, devices[rows]]
+        logits += (t / np.maximum(per_user[users] - 1, 1) - 0.5)[:, None].astype(np.float32) * drift[users]
+        prev = previous[users]
+        same = (prev >= 0) & ~session_start[rows]
+        if same.any():
+            overlap = genre_weights[prev[same]] @ genre_weights.T  # (S, N)
+            logits[same] += SESSION_STICKINESS * len(GENRES) * overlap
+        nxt = np.where(prev >= 0, truth.series_next[np.maximum(prev, 0)], -1)
+        follow = nxt >= 0
+        logits[np.flatnonzero(follow), nxt[follow]] += SERIES_BOOST
+        logits[seen[users]] = -np.inf
+        uniform = rng.random(size=logits.shape, dtype=np.float32)
+        np.maximum(uniform, np.float32(1e-30), out=uniform)
+        logits -= np.log(-np.log(uniform))  # Gumbel noise: argmax samples the softmax
+        chosen = np.argmax(logits, axis=1)
+        out[rows] = chosen
+        seen[users, chosen] = True
+        previous[users] = chosen
     return out
 
 
-def _interactions_frame(truth: GroundTruth, rng: np.random.Generator) -> pd.DataFrame:
+def _interactions_frame(truth: GroundTruth, rng: np.random.Generator,
+                        activity: float = ACTIVITY) -> pd.DataFrame:
     n_users = truth.user_taste.shape[0]
     # Heavy-tailed activity: most users watch a few dozen titles, some a few hundred.
-    per_user = np.clip(5 + np.floor(rng.lognormal(np.log(80.0), 0.8, size=n_users)), 5, 600)
+    per_user = np.clip(5 + np.floor(rng.lognormal(np.log(activity), 0.8, size=n_users)), 5, 600)
     per_user = per_user.astype(np.int64)
     users = np.repeat(np.arange(n_users), per_user)
     first = np.r_[True, users[1:] != users[:-1]]
@@ -264,11 +341,8 @@ def _interactions_frame(truth: GroundTruth, rng: np.random.Generator) -> pd.Data
     session_device = (rng.random(session_user.size)[:, None] > device_cdf[:, :-1]).sum(axis=1)
     devices = session_device[session]
 
-    items = _sample_items(truth, users, devices, rng)
-
-    # A user interacts with a title once: keep the first draw of each (user, item).
+    items = _sample_sequences(truth, per_user, devices, session_start, rng)
     frame = pd.DataFrame({"u": users, "i": items, "d": devices, "s": session})
-    frame = frame[~frame.duplicated(["u", "i"], keep="first")].reset_index(drop=True)
     u = frame["u"].to_numpy()
     s = frame["s"].to_numpy()
     first = np.r_[True, u[1:] != u[:-1]]
@@ -319,11 +393,16 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def frames(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(items, users, interactions) as DataFrames, without touching the disk."""
-    truth = ground_truth(seed)
+    return frames_of(ground_truth(seed), seed)
+
+
+def frames_of(truth: GroundTruth, seed: int, activity: float = ACTIVITY
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The demo's files for any ground truth (another size, another seed): benches use it."""
     _, rng = _streams(seed)
     items = _items_frame(truth, rng)
     users = _users_frame(truth)
-    interactions = _interactions_frame(truth, rng)
+    interactions = _interactions_frame(truth, rng, activity)
     return items, users, interactions
 
 

@@ -1,15 +1,15 @@
-"""Offline metrics with Amazon Personalize's names, on a time-based hold-out.
+"""Offline metrics with Amazon Personalize's names, measured with Personalize's own protocol.
 
-Split: each user's last interaction (by TIMESTAMP) is held out when the user has at least two,
-so every user stays in training and the test asks "what does this user watch next?".
+Protocol ("Evaluating a solution version with metrics"): 90% of users, with all their
+interactions, train; the other 10% are test users. For each test user, the oldest 90% of
+their interactions are the input and the newest 10% are held out; a recommended item is
+relevant when it is among the held-out ones. Test users are new to the model, so the
+metrics measure what the console serves: lists computed from a user's history.
 
-Queries: the test rows are grouped by user and context (e.g. DEVICE), and each group is one
-query scored with that context, because at serving time the request carries the device the
-user is on. Its relevant items are the group's items (one item with `holdout_last`).
-
-Nothing is excluded from the ranked lists (not even items the user already interacted with):
-Personalize's offline solution metrics rank the whole catalogue the same way, and excluding
-would need a filter the campaign may not have. Definitions (Personalize docs):
+One query per test user, scored with the request context of their first held-out
+interaction (the device they are on when they ask). Nothing is excluded from the ranked
+lists, not even items in the input: Personalize's offline metrics rank the whole catalogue.
+Definitions (Personalize docs):
 
 - precision_at_K: relevant items in the top K, divided by K;
 - normalized_discounted_cumulative_gain_at_K: sum over hits of 1/log2(1 + rank), divided by
@@ -23,16 +23,74 @@ All are averaged over queries. Scoring runs in blocks of queries, one matrix pro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from scoring.dataset import context_columns
-from scoring.model import SoftmaxModel, context_name
+from scoring.model import SoftmaxModel
+from scoring.sequences import chronological
 
 MRR_K = 25
 COVERAGE_K = 25
+TEST_USERS = 0.1
+HELD_OUT = 0.1
+
+
+def protocol_description(test_users: float = TEST_USERS, held_out: float = HELD_OUT) -> str:
+    """The one line Campaign details shows under the metrics."""
+    return (f"Personalize's protocol: {1 - test_users:.0%} of users train; for the other "
+            f"{test_users:.0%}, the oldest {1 - held_out:.0%} of each user's interactions are "
+            f"the input and the newest {held_out:.0%} are held out")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training rows, and the test users' input and held-out rows (all chronological)."""
+
+    train: pd.DataFrame
+    inputs: pd.DataFrame
+    held_out: pd.DataFrame
+
+    @cached_property
+    def test_users(self) -> list[str]:
+        return sorted(set(self.held_out["USER_ID"].astype(str)))
+
+    @property
+    def queries(self) -> int:
+        return len(self.test_users)
+
+
+def protocol_split(interactions: pd.DataFrame, *, seed: int = 0, test_users: float = TEST_USERS,
+                   held_out: float = HELD_OUT) -> Split:
+    """Personalize's split, with a seeded random choice of test users (at least one, and at
+    least one training user). A test user keeps floor(90%) of their interactions as input,
+    so a user with one interaction is a query with no input, as a brand-new user is."""
+    frame = chronological(interactions)
+    users = np.asarray(sorted(set(frame["USER_ID"].astype(str))))
+    n_test = int(round(test_users * users.size))
+    n_test = min(max(n_test, 1), max(users.size - 1, 0))
+    chosen = np.random.default_rng(seed).choice(users, size=n_test, replace=False)
+    is_test = frame["USER_ID"].astype(str).isin(set(chosen.tolist())).to_numpy()
+    test = frame[is_test]
+    position = test.groupby("USER_ID", sort=False).cumcount().to_numpy()
+    size = test["USER_ID"].map(test["USER_ID"].value_counts()).to_numpy()
+    is_input = position < np.floor((1 - held_out) * size)
+    return Split(frame[~is_test].reset_index(drop=True), test[is_input].reset_index(drop=True),
+                 test[~is_input].reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class Queries:
+    """A block of test queries: each user's input history and the context of the request."""
+
+    user_ids: list[str]
+    histories: list[list[str]]  # item IDs, oldest first
+    event_types: list[list[str]]
+    context: pd.DataFrame  # one row per query, the context columns
 
 
 class Scorer(Protocol):
@@ -40,37 +98,33 @@ class Scorer(Protocol):
 
     item_ids: np.ndarray
 
-    def scores(self, queries: pd.DataFrame) -> np.ndarray:
-        """(len(queries), len(item_ids)) scores; queries have USER_ID and context columns."""
+    def scores(self, queries: Queries) -> np.ndarray:
+        """(len(queries.user_ids), len(item_ids)) scores."""
         ...
 
 
 class ModelScorer:
-    """A SoftmaxModel's logits (ranking by logits = ranking by softmax scores)."""
+    """A SoftmaxModel's logits for the histories (ranking by logits = by softmax scores)."""
 
     def __init__(self, model: SoftmaxModel) -> None:
         self.model = model
         self.item_ids = model.item_ids
-        self._user_row = {str(u): i for i, u in enumerate(model.user_ids)}
-        self._context_row = {str(c): i for i, c in enumerate(model.context_names)}
 
-    def query_vectors(self, queries: pd.DataFrame) -> np.ndarray:
-        """w̄_u for each query row, vectorised: user vector (or cold start) + context vectors."""
+    def scores(self, queries: Queries) -> np.ndarray:
         m = self.model
-        rows = np.fromiter((self._user_row.get(str(u), -1) for u in queries["USER_ID"]),
-                           dtype=np.int64, count=len(queries))
-        vectors = np.where((rows >= 0)[:, None], m.user_factors[np.maximum(rows, 0)],
-                           m.cold_start_vector()[None, :]).astype(np.float32)
-        for key in context_columns(queries):
-            names = (context_name(key, str(v)) for v in queries[key])
-            crow = np.fromiter((self._context_row.get(n, -1) for n in names), dtype=np.int64,
-                               count=len(queries))
-            known = crow >= 0
-            vectors[known] += m.context_factors[crow[known]]
-        return vectors
-
-    def scores(self, queries: pd.DataFrame) -> np.ndarray:
-        return self.query_vectors(queries) @ self.model.item_factors.T
+        items = np.full((len(queries.user_ids), m.window), -1, dtype=np.int64)
+        events = np.full_like(items, -1)
+        for q, (history, types) in enumerate(zip(queries.histories, queries.event_types, strict=True)):
+            rows = m.item_rows(history[::-1])
+            codes = m.event_codes(types[::-1])
+            known = rows >= 0
+            rows, codes = rows[known][: m.window], codes[known][: m.window]
+            items[q, : rows.size] = rows
+            events[q, : codes.size] = codes
+        vectors = m.encode_many(items, events)
+        for q, row in enumerate(queries.context.to_dict("records")):
+            vectors[q] += m.context_vector({k: str(v) for k, v in row.items() if pd.notna(v)})
+        return vectors @ m.item_factors.T
 
 
 class PopularityScorer:
@@ -83,25 +137,8 @@ class PopularityScorer:
         self.item_ids = ids
         self.counts = counts.reindex(ids, fill_value=0).to_numpy(np.float64)
 
-    def scores(self, queries: pd.DataFrame) -> np.ndarray:
-        return np.broadcast_to(self.counts, (len(queries), self.counts.size))
-
-
-def holdout_last(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test): the last interaction of every user with >= 2 interactions is the test.
-
-    Ties on TIMESTAMP are broken by file order (a stable sort), so the split is deterministic.
-    """
-    ordered = interactions.reset_index(drop=True)
-    order = np.lexsort((np.arange(len(ordered)), ordered["TIMESTAMP"].to_numpy()))
-    ordered = ordered.iloc[order]
-    users = ordered["USER_ID"]
-    last = ~users.duplicated(keep="last")
-    several = users.map(users.value_counts()) >= 2
-    test_mask = last & several
-    train = ordered[~test_mask].sort_index()
-    test = ordered[test_mask].sort_index()
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    def scores(self, queries: Queries) -> np.ndarray:
+        return np.broadcast_to(self.counts, (len(queries.user_ids), self.counts.size))
 
 
 def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -117,33 +154,49 @@ def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(cand, order, axis=1)
 
 
-def evaluate(scorer: SoftmaxModel | Scorer, train_df: pd.DataFrame, test_df: pd.DataFrame,
+def query_blocks(split: Split, block_size: int = 1024):
+    """(Queries, relevant item ID lists) per block of test users, in user order."""
+    users = split.test_users
+    inputs = split.inputs.astype({"USER_ID": str, "ITEM_ID": str})
+    held = split.held_out.astype({"USER_ID": str, "ITEM_ID": str})
+    has_types = "EVENT_TYPE" in inputs
+    histories = inputs.groupby("USER_ID", sort=False)["ITEM_ID"].agg(list)
+    types = (inputs.groupby("USER_ID", sort=False)["EVENT_TYPE"].agg(lambda s: s.astype(str).tolist())
+             if has_types else None)
+    relevant = held.groupby("USER_ID", sort=False)["ITEM_ID"].agg(list)
+    first = held.groupby("USER_ID", sort=False).head(1).set_index("USER_ID")
+    columns = context_columns(split.held_out)
+    for start in range(0, len(users), block_size):
+        block = users[start:start + block_size]
+        hist = [list(histories.get(u, [])) for u in block]
+        kinds = ([list(types.get(u, [])) for u in block] if types is not None
+                 else [[""] * len(h) for h in hist])
+        context = first.loc[block, columns].reset_index(drop=True)
+        yield Queries(block, hist, kinds, context), [relevant[u] for u in block]
+
+
+def evaluate(scorer: SoftmaxModel | Scorer, split: Split,
              k_values: Sequence[int] = (5, 10, 25), *, block_size: int = 1024) -> dict[str, float]:
-    """Personalize-named metrics of `scorer` on the test queries (see the module docstring)."""
+    """Personalize-named metrics of `scorer` on the split's test queries."""
     if isinstance(scorer, SoftmaxModel):
         scorer = ModelScorer(scorer)
     item_ids = np.asarray(scorer.item_ids).astype(str)
     column = {item: j for j, item in enumerate(item_ids)}
-    keys = ["USER_ID", *context_columns(test_df)]
-    test = test_df.astype({c: str for c in [*keys, "ITEM_ID"]})
-    # One query per (user, context); relevant items = the group's test items.
-    groups = test.groupby(keys, sort=True, dropna=False)["ITEM_ID"].agg(list).reset_index()
     depth = max([*k_values, MRR_K, COVERAGE_K])
+    discount = 1.0 / np.log2(np.arange(2, depth + 2))
 
     totals: dict[str, float] = {}
     recommended: set[int] = set()
-    for start in range(0, len(groups), block_size):
-        block = groups.iloc[start:start + block_size]
-        top = _top_k_rows(np.asarray(scorer.scores(block[keys]), dtype=np.float64), depth)
+    for queries, relevant_ids in query_blocks(split, block_size):
+        top = _top_k_rows(np.asarray(scorer.scores(queries), dtype=np.float64), depth)
         recommended.update(np.unique(top[:, :COVERAGE_K]).tolist())
-        relevant = np.zeros((len(block), item_ids.size), dtype=bool)
-        n_relevant = np.zeros(len(block), dtype=np.int64)
-        for r, items in enumerate(block["ITEM_ID"]):
+        relevant = np.zeros((len(relevant_ids), item_ids.size), dtype=bool)
+        n_relevant = np.zeros(len(relevant_ids), dtype=np.int64)
+        for r, items in enumerate(relevant_ids):
             cols = {column[i] for i in items if i in column}
             relevant[r, list(cols)] = True
             n_relevant[r] = len(set(items))  # unknown items still count: they can never be hit
         hits = np.take_along_axis(relevant, top, axis=1)  # (B, depth)
-        discount = 1.0 / np.log2(np.arange(2, depth + 2))
         for k in k_values:
             h = hits[:, :k]
             _add(totals, f"precision_at_{k}", h.sum(axis=1) / k)
@@ -153,9 +206,9 @@ def evaluate(scorer: SoftmaxModel | Scorer, train_df: pd.DataFrame, test_df: pd.
         first = np.where(hits[:, :MRR_K].any(axis=1), hits[:, :MRR_K].argmax(axis=1) + 1, np.inf)
         _add(totals, f"mean_reciprocal_rank_at_{MRR_K}", 1.0 / first)
 
-    n_queries = max(len(groups), 1)
-    seen = pd.concat([train_df["ITEM_ID"], test_df["ITEM_ID"]]).astype(str)
-    catalogue = set(seen) | set(item_ids)
+    n_queries = max(split.queries, 1)
+    seen = pd.concat([split.train["ITEM_ID"], split.inputs["ITEM_ID"], split.held_out["ITEM_ID"]])
+    catalogue = set(seen.astype(str)) | set(item_ids)
     metrics = {"coverage": len(recommended) / max(len(catalogue), 1)}
     metrics.update({name: total / n_queries for name, total in totals.items()})
     ordered = ["coverage", f"mean_reciprocal_rank_at_{MRR_K}"]
@@ -168,8 +221,7 @@ def _add(totals: dict[str, float], name: str, values: np.ndarray) -> None:
     totals[name] = totals.get(name, 0.0) + float(np.sum(values))
 
 
-def popularity_baseline(train_df: pd.DataFrame, test_df: pd.DataFrame,
-                        k_values: Sequence[int] = (5, 10, 25),
+def popularity_baseline(split: Split, k_values: Sequence[int] = (5, 10, 25),
                         item_ids: Sequence[str] | np.ndarray | None = None) -> dict[str, float]:
     """The same metrics for "recommend the most popular training items to everyone"."""
-    return evaluate(PopularityScorer(train_df, item_ids), train_df, test_df, k_values)
+    return evaluate(PopularityScorer(split.train, item_ids), split, k_values)

@@ -62,27 +62,6 @@ class RunResult:
 
 
 # -- the block matrix path ----------------------------------------------------------------------
-@lru_cache(maxsize=8)
-def _indexes(model: SoftmaxModel) -> tuple[dict[str, int], dict[str, int]]:
-    """User row and context row of a loaded model (built once per model)."""
-    users = {str(u): i for i, u in enumerate(model.user_ids)}
-    contexts = {str(c): i for i, c in enumerate(model.context_names)}
-    return users, contexts
-
-
-def user_vectors(model: SoftmaxModel, user_ids: Sequence[str], context: Mapping[str, str] | None) -> np.ndarray:
-    """w̄_u for many users: exactly `model.user_vector` (same float32 additions, same order)."""
-    users, contexts = _indexes(model)
-    rows = np.fromiter((users.get(u, -1) for u in user_ids), dtype=np.int64, count=len(user_ids))
-    vectors = model.user_factors[np.maximum(rows, 0)]  # fancy indexing copies
-    vectors[rows < 0] = model.cold_start_vector()
-    for key, value in (context or {}).items():
-        c = contexts.get(context_name(key, value))
-        if c is not None:
-            vectors += model.context_factors[c]
-    return vectors
-
-
 _workspace = threading.local()
 
 
@@ -181,16 +160,18 @@ def _item_norms(model: SoftmaxModel) -> np.ndarray:
     return np.linalg.norm(model.item_factors.astype(np.float64), axis=1)
 
 
-def block_scores(model: SoftmaxModel, user_ids: Sequence[str], k: int,
+def block_scores(group: LocalGroup, user_ids: Sequence[str], k: int,
                  context: Mapping[str, str] | None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows and scores of many users, equal to one GetRecommendations call each.
 
-    Rows too close to call in the block are recomputed with the single call's own arithmetic.
+    The user vectors are the single calls' own (LocalGroup.user_vectors); rows too close to
+    call in the block product are recomputed with the single call's matrix-vector product.
     """
-    vectors = user_vectors(model, user_ids, context)
+    model = group.model
+    vectors = group.user_vectors(user_ids, context)
     rows, scores, uncertain = block_top_k(model, vectors, k)
     for i in np.flatnonzero(uncertain):
-        one_rows, one_scores = top_k_scores(model.logits(model.user_vector(user_ids[i], context)), k)
+        one_rows, one_scores = top_k_scores(model.logits(vectors[i]), k)
         rows[i], scores[i] = one_rows, one_scores
     return rows, scores
 

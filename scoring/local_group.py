@@ -13,17 +13,18 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scoring import arns, dataset, filters, paths, recipes
-from scoring.model import MODEL_FILE, SoftmaxModel
+from scoring.model import MODEL_FILE, History, SoftmaxModel
 
 FILTERS_LOCK = ".campaigns.lock"
 
@@ -108,6 +109,51 @@ class LocalGroup:
     def model(self) -> SoftmaxModel:
         return SoftmaxModel.load(self.path / MODEL_FILE)
 
+    # -- users: w̄_u from the history ---------------------------------------------------
+    def recorded_history(self, user_id: str | None) -> History:
+        """Events recorded since training (PutEvents; by userId or sessionId), newest first."""
+        store = self.events
+        if user_id is None or store is None:
+            return History.empty()
+        frame = store.history(user_id)
+        if frame is None or len(frame) == 0:
+            return History.empty()
+        model = self.model
+        items = model.item_rows([str(i) for i in frame["ITEM_ID"].tolist()[::-1]])
+        types = frame["EVENT_TYPE"].tolist()[::-1] if "EVENT_TYPE" in frame else [""] * len(items)
+        return History(items, model.event_codes([str(t) for t in types]))
+
+    def history(self, user_id: str | None) -> History:
+        """What w̄_u reads: recorded events, then the training data's history, newest first."""
+        return self.recorded_history(user_id).then(self.model.trained_history(user_id))
+
+    def has_history(self, user_id: str | None) -> bool:
+        """False for a user with no interactions at all: they get popular items."""
+        return user_id is not None and (self.model.knows_user(user_id)
+                                        or len(self.recorded_history(user_id)) > 0)
+
+    def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None) -> np.ndarray:
+        """w̄_u for a request: the user's history (events included) encoded, plus context."""
+        return self.model.user_vector(user_id, context, recent=self.recorded_history(user_id))
+
+    def user_vectors(self, user_ids: Sequence[str], context: Mapping[str, str] | None = None) -> np.ndarray:
+        """`user_vector` for many users at once (the block path of the health check and batch jobs).
+
+        Users without recorded events read the training snapshot directly; the few with events
+        are encoded one by one, so the result equals `user_vector` up to float32 rounding.
+        """
+        model = self.model
+        rows = {str(u): i for i, u in enumerate(model.user_ids)}
+        index = np.fromiter((rows.get(str(u), -1) for u in user_ids), dtype=np.int64, count=len(user_ids))
+        items = np.where(index[:, None] >= 0, model.user_history[np.maximum(index, 0)], -1)
+        events = np.where(index[:, None] >= 0, model.user_events[np.maximum(index, 0)], -1)
+        vectors = model.encode_many(items.astype(np.int64), events.astype(np.int64))
+        for q, user in enumerate(user_ids):
+            recent = self.recorded_history(str(user))
+            if len(recent):
+                vectors[q] = model.encode(recent.then(model.trained_history(str(user))))
+        return vectors + model.context_vector(context)
+
     @cached_property
     def items(self) -> pd.DataFrame | None:
         """Items metadata indexed by ITEM_ID, or None when the group has no items.csv."""
@@ -116,6 +162,11 @@ class LocalGroup:
             return None
         frame = pd.read_csv(file, dtype={"ITEM_ID": str}, keep_default_na=False)
         return frame.set_index("ITEM_ID", drop=False)
+
+    @property
+    def events(self) -> Any:
+        """The group's recorded events (scoring.events), or None where there is no store."""
+        return None
 
     @cached_property
     def campaigns(self) -> list[Campaign]:

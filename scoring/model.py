@@ -1,22 +1,42 @@
-"""The trained local model: user, item and context embeddings stored in one `.npz` file.
+"""The trained local model: item vectors, and a user encoder that reads the user's history.
 
 The score the console shows is exactly Personalize's formula, score(u, i) = softmax_i(w̄_u · w_i).
 Item popularity is folded into the vectors: the last item column is a learned bias and the
-last user column is the constant 1, so w̄_u · w_i = u · v_i + b_i and no side term is needed.
+last column of every query vector is the constant 1, so w̄_u · w_i = q · v_i + b_i.
 
-`w̄_u` is the user's vector plus the vectors of the request's context values (e.g.
-DEVICE=mobile phone). A user the model never saw gets the cold-start vector [0, ..., 0, 1]:
-scores then follow the learned item biases, i.e. popular items, and context still shifts them.
+w̄_u is not a stored per-user row: it is computed at request time from the user's ordered
+recent interactions, as Personalize's user-personalization recipe reacts to new events:
+
+    w̄_u = c₀ + (Σ_k α_k · g[e_k] · x[h_k]) / √n + Σ_c ctx_c
+
+- h_1, h_2, ... the user's interacted items, most recent first (at most `window` of them),
+  e_k their event types; n = how many are in the window;
+- x_i an item's *input* vector (what having interacted with i says about what comes next),
+  α_k a learned weight per position (recency), g a learned weight per event type;
+- c₀ the query of a user with no history (popular items), ctx_c the vectors of the request's
+  context values (e.g. DEVICE=mobile phone), which shift every user, cold ones included.
+
+So a user the model never saw, but who has events, gets a personalised list; reordering a
+history changes the vector (positions carry different weights); a user with no history gets
+c₀ + context: popular items, as Personalize serves them. The model also keeps a snapshot of
+every user's last `window` interactions of the training data (the history the group had when
+it was trained); events recorded since then come from scoring.events and are prepended.
 
 File layout (`np.savez`, read with `allow_pickle=False`):
-    item_ids         <U  (N,)     item IDs in row order
-    item_factors     f32 (N, D)   last column = item bias
-    user_ids         <U  (U,)
-    user_factors     f32 (U, D)   last column = 1
-    context_names    <U  (C,)     "KEY=value", e.g. "DEVICE=mobile phone"
-    context_factors  f32 (C, D)   last column = 0
-    item_popularity  f32 (N,)     training interaction counts (the popularity baseline)
-    meta             <U  ()       JSON: training settings and hold-out metrics
+    item_ids          <U  (N,)     item IDs in row order
+    item_factors      f32 (N, D)   output vectors; last column = item bias
+    item_inputs       f32 (N, D)   input vectors x_i; last column = 0
+    position_weights  f32 (L,)     α_1..α_L
+    event_types       <U  (T,)     event types seen in training
+    event_weights     f32 (T,)     g per event type
+    cold_start        f32 (D,)     c₀; last column = 1
+    context_names     <U  (C,)     "KEY=value", e.g. "DEVICE=mobile phone"
+    context_factors   f32 (C, D)   last column = 0
+    user_ids          <U  (U,)     users of the training data's history snapshot
+    user_history      i32 (U, L)   their last L item rows, most recent first, -1 padded
+    user_events       i16 (U, L)   event-type codes of those rows
+    item_popularity   f32 (N,)     training interaction counts (the popularity baseline)
+    meta              <U  ()       JSON: training settings and evaluation metrics
 """
 
 from __future__ import annotations
@@ -30,6 +50,7 @@ from typing import Any
 import numpy as np
 
 MODEL_FILE = "model.npz"
+FORMAT = 2
 
 
 def context_name(key: str, value: str) -> str:
@@ -37,14 +58,40 @@ def context_name(key: str, value: str) -> str:
     return f"{key}={value}"
 
 
+@dataclass(frozen=True)
+class History:
+    """A user's recent interactions as model rows, most recent first (item -1 = not in the catalogue)."""
+
+    items: np.ndarray  # int (n,)
+    events: np.ndarray  # int (n,): codes into SoftmaxModel.event_types, -1 = unknown type
+
+    @staticmethod
+    def empty() -> History:
+        return History(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self.items.shape[0])
+
+    def then(self, older: History) -> History:
+        """This (newer) history followed by an older one."""
+        return History(np.concatenate([self.items, older.items]),
+                       np.concatenate([self.events, older.events]))
+
+
 @dataclass(frozen=True, eq=False)
 class SoftmaxModel:
     item_ids: np.ndarray
     item_factors: np.ndarray
-    user_ids: np.ndarray
-    user_factors: np.ndarray
+    item_inputs: np.ndarray
+    position_weights: np.ndarray
+    event_types: np.ndarray
+    event_weights: np.ndarray
+    cold_start: np.ndarray
     context_names: np.ndarray
     context_factors: np.ndarray
+    user_ids: np.ndarray
+    user_history: np.ndarray
+    user_events: np.ndarray
     item_popularity: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -52,12 +99,23 @@ class SoftmaxModel:
         n, d = self.item_factors.shape
         if self.item_ids.shape != (n,) or self.item_popularity.shape != (n,):
             raise ValueError("item_ids, item_factors and item_popularity disagree on the item count")
-        if self.user_factors.shape[1] != d or self.context_factors.shape[1] != d:
-            raise ValueError("user, item and context factors must share one dimension")
+        if self.item_inputs.shape != (n, d) or self.cold_start.shape != (d,) \
+                or self.context_factors.shape[1:] != (d,):
+            raise ValueError("item, input, cold-start and context vectors must share one dimension")
+        window = self.position_weights.shape[0]
+        if self.user_history.shape != (self.user_ids.shape[0], window) \
+                or self.user_events.shape != self.user_history.shape:
+            raise ValueError("user_history and user_events must be (users, window)")
+        if self.event_weights.shape != self.event_types.shape:
+            raise ValueError("event_types and event_weights disagree")
         # Dictionaries for O(1) lookups; built once per loaded model.
         object.__setattr__(self, "_item_row", {str(x): i for i, x in enumerate(self.item_ids)})
         object.__setattr__(self, "_user_row", {str(x): i for i, x in enumerate(self.user_ids)})
         object.__setattr__(self, "_context_row", {str(x): i for i, x in enumerate(self.context_names)})
+        object.__setattr__(self, "_event_code", {str(x).lower(): i for i, x in enumerate(self.event_types)})
+        # An event type never seen in training counts like an average one.
+        default = float(np.mean(self.event_weights)) if self.event_weights.size else 1.0
+        object.__setattr__(self, "_weights", np.append(self.event_weights, default).astype(np.float32))
 
     # -- lookups -------------------------------------------------------------------------
     @property
@@ -68,13 +126,25 @@ class SoftmaxModel:
     def n_items(self) -> int:
         return int(self.item_factors.shape[0])
 
+    @property
+    def window(self) -> int:
+        """How many recent interactions w̄_u reads."""
+        return int(self.position_weights.shape[0])
+
     def knows_user(self, user_id: str) -> bool:
+        """True when the training data had interactions of this user."""
         return user_id in self._user_row  # type: ignore[attr-defined]
 
     def item_rows(self, item_ids: list[str]) -> np.ndarray:
         """Row of each item ID, -1 for items the model was not trained on."""
         rows = self._item_row  # type: ignore[attr-defined]
         return np.fromiter((rows.get(i, -1) for i in item_ids), dtype=np.int64, count=len(item_ids))
+
+    def event_codes(self, event_types: list[str]) -> np.ndarray:
+        """Code of each event type (case ignored, as Personalize compares them), -1 if unknown."""
+        codes = self._event_code  # type: ignore[attr-defined]
+        return np.fromiter((codes.get(str(e).lower(), -1) for e in event_types), dtype=np.int64,
+                           count=len(event_types))
 
     def context_keys(self) -> list[str]:
         return sorted({str(name).split("=", 1)[0] for name in self.context_names})
@@ -83,21 +153,58 @@ class SoftmaxModel:
         prefix = key + "="
         return sorted(str(n)[len(prefix):] for n in self.context_names if str(n).startswith(prefix))
 
+    def trained_history(self, user_id: str | None) -> History:
+        """The user's last `window` interactions in the training data (empty for a new user)."""
+        row = self._user_row.get(user_id) if user_id is not None else None  # type: ignore[attr-defined]
+        if row is None:
+            return History.empty()
+        items = self.user_history[row]
+        keep = items >= 0
+        return History(items[keep].astype(np.int64), self.user_events[row][keep].astype(np.int64))
+
     # -- scoring -------------------------------------------------------------------------
     def cold_start_vector(self) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        vec[-1] = 1.0
-        return vec
+        return self.cold_start.astype(np.float32, copy=True)
 
-    def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None) -> np.ndarray:
-        """w̄_u: the user's vector (or the cold-start one) shifted by each known context value."""
-        row = self._user_row.get(user_id) if user_id is not None else None  # type: ignore[attr-defined]
-        vec = self.cold_start_vector() if row is None else self.user_factors[row].copy()
+    def encode(self, history: History) -> np.ndarray:
+        """c₀ + the weighted sum of the history's input vectors (no context)."""
+        known = history.items >= 0
+        items = history.items[known][: self.window]
+        events = history.events[known][: self.window]
+        return self.encode_many(items[None, :], events[None, :])[0]
+
+    def encode_many(self, items: np.ndarray, events: np.ndarray) -> np.ndarray:
+        """`encode` for many histories: (Q, ≤L) rows and event codes, newest first, -1 padded
+        at the end. One arithmetic for one user or many (a sequential sum over positions), so
+        a block of users gets bit-for-bit the vectors of single requests."""
+        items = np.asarray(items, dtype=np.int64)[:, : self.window]
+        events = np.asarray(events, dtype=np.int64)[:, : self.window]
+        valid = items >= 0
+        count = valid.sum(axis=1, keepdims=True)
+        norm = (1.0 / np.sqrt(np.maximum(count, 1))).astype(np.float32)
+        weights = (self.position_weights[None, : items.shape[1]]
+                   * self._weights[events] * norm * valid).astype(np.float32)  # type: ignore[attr-defined]
+        vectors = np.broadcast_to(self.cold_start, (items.shape[0], self.dim)).copy()
+        for k in range(items.shape[1]):  # at most `window` steps, each over every user at once
+            vectors += weights[:, k, None] * self.item_inputs[np.maximum(items[:, k], 0)]
+        return vectors
+
+    def context_vector(self, context: Mapping[str, str] | None) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
         for key, value in (context or {}).items():
             c = self._context_row.get(context_name(key, value))  # type: ignore[attr-defined]
             if c is not None:
                 vec += self.context_factors[c]
         return vec
+
+    def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None,
+                    recent: History | None = None) -> np.ndarray:
+        """w̄_u: events recorded since training (`recent`, newest first), then the training
+        history, encoded; plus the request's context."""
+        history = self.trained_history(user_id)
+        if recent is not None and len(recent):
+            history = recent.then(history)
+        return self.encode(history) + self.context_vector(context)
 
     def logits(self, vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """w̄_u · w_i for every item, or for the given rows only."""
@@ -105,32 +212,35 @@ class SoftmaxModel:
         return factors @ vector
 
     # -- persistence ---------------------------------------------------------------------
+    _ARRAYS = {
+        "item_ids": str, "item_factors": np.float32, "item_inputs": np.float32,
+        "position_weights": np.float32, "event_types": str, "event_weights": np.float32,
+        "cold_start": np.float32, "context_names": str, "context_factors": np.float32,
+        "user_ids": str, "user_history": np.int32, "user_events": np.int16,
+        "item_popularity": np.float32,
+    }
+
     def save(self, path: Path) -> None:
         path = Path(path)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(
-            tmp,
-            item_ids=np.asarray(self.item_ids, dtype=str),
-            item_factors=np.asarray(self.item_factors, dtype=np.float32),
-            user_ids=np.asarray(self.user_ids, dtype=str),
-            user_factors=np.asarray(self.user_factors, dtype=np.float32),
-            context_names=np.asarray(self.context_names, dtype=str),
-            context_factors=np.asarray(self.context_factors, dtype=np.float32),
-            item_popularity=np.asarray(self.item_popularity, dtype=np.float32),
-            meta=np.asarray(json.dumps(self.meta)),
-        )
+        arrays = {name: np.asarray(getattr(self, name), dtype=dtype)
+                  for name, dtype in self._ARRAYS.items()}
+        np.savez(tmp, **arrays, meta=np.asarray(json.dumps({**self.meta, "format": FORMAT})))
         tmp.replace(path)  # atomic: a reader never sees half a model
 
     @classmethod
     def load(cls, path: Path) -> SoftmaxModel:
         with np.load(Path(path), allow_pickle=False) as f:
-            return cls(
-                item_ids=f["item_ids"],
-                item_factors=np.ascontiguousarray(f["item_factors"], dtype=np.float32),
-                user_ids=f["user_ids"],
-                user_factors=np.ascontiguousarray(f["user_factors"], dtype=np.float32),
-                context_names=f["context_names"],
-                context_factors=np.ascontiguousarray(f["context_factors"], dtype=np.float32),
-                item_popularity=np.asarray(f["item_popularity"], dtype=np.float32),
-                meta=json.loads(str(f["meta"])),
-            )
+            meta = json.loads(str(f["meta"]))
+            if meta.get("format") != FORMAT:
+                raise OutdatedModel(f"{path} was written by an older version of the console: "
+                                    "train the dataset group again (python -m scoring.train).")
+            arrays = {}
+            for name, dtype in cls._ARRAYS.items():
+                value = f[name]
+                arrays[name] = value if dtype is str else np.ascontiguousarray(value, dtype=dtype)
+            return cls(**arrays, meta=meta)
+
+
+class OutdatedModel(ValueError):
+    """A model.npz from before the history encoder: it must be trained again."""

@@ -133,7 +133,7 @@ class LocalRuntimeClient:
         input_list = list(dict.fromkeys(params["inputList"]))  # duplicates are ranked once
         rows = model.item_rows(input_list)
         known = np.flatnonzero(rows >= 0)
-        vector = model.user_vector(params["userId"], params.get("context"))
+        vector = self.group.user_vector(params["userId"], params.get("context"))
         scores = softmax(model.logits(vector, rows[known])) if known.size else np.empty(0)
         # A filter removes items from the answer; the others keep their scores over the whole list.
         passes = np.ones(len(rows), dtype=bool)
@@ -157,13 +157,13 @@ class LocalRuntimeClient:
             return self._related_order(params.get("itemId"), op)
         if campaign.kind == recipes.POPULAR_ITEMS:
             return _Order(model.item_popularity.astype(np.float64), None, None)
-        # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (user + context).
+        # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (history + context).
         user_id = params.get("userId")
         if not user_id:
             raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
                               "user-personalization recipe.", op)
-        logits = model.logits(model.user_vector(user_id, params.get("context")))  # float32, as the model
-        reason = None if model.knows_user(user_id) else [POPULAR_REASON]
+        logits = model.logits(self.group.user_vector(user_id, params.get("context")))  # float32
+        reason = None if self.group.has_history(user_id) else [POPULAR_REASON]
         return _Order(logits, logsumexp(logits), reason)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:
@@ -197,7 +197,7 @@ class LocalRuntimeClient:
         if not recipes.has_scores(campaign.recipe):
             return None
         model = self.group.model
-        logits = model.logits(model.user_vector(userId, context))
+        logits = model.logits(self.group.user_vector(userId, context))
         return model.item_ids, np.exp(logits.astype(np.float64) - logsumexp(logits))
 
     # -- helpers -------------------------------------------------------------------------
@@ -287,7 +287,7 @@ class LocalRuntimeClient:
                               context: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GetRecommendations for many users with ONE matrix product, answered as batch-inference records.
 
-        Same user vectors (`model.user_vector`), same softmax over the catalogue and the same top-k
+        Same user vectors (`LocalGroup.user_vector`), same softmax over the catalogue and the same top-k
         tie rule as `get_recommendations`, so each record equals that user's single call (scores to
         float32 rounding: a matrix product sums in another order than a matrix-vector one). Records
         are Personalize's batch output lines; a bad user ID gets an `error` instead of raising.
@@ -320,7 +320,7 @@ class LocalRuntimeClient:
         ids = item_id_array(model)
         for begin in range(0, len(ok), BLOCK):
             part = ok[begin:begin + BLOCK]
-            rows, scores = block_scores(model, [userIds[i] for i in part], num, context)  # one product
+            rows, scores = block_scores(self.group, [userIds[i] for i in part], num, context)  # one product
             for i, items, values in zip(part, ids[rows].tolist(), scores.tolist(), strict=True):
                 records[i] = {"input": {"userId": userIds[i]},
                               "output": {"recommendedItems": items, "scores": values}, "error": None}

@@ -27,7 +27,7 @@ import numpy as np
 
 from scoring import arns, dataset, group_files, importing, local_group, paths
 from scoring.model import MODEL_FILE
-from scoring.train import DIM, EPOCHS, train_with_metrics
+from scoring.training import DIM, EPOCHS, train_with_metrics
 
 #: Personalize's name pattern for dataset groups, solutions and campaigns (max 63 characters).
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")

@@ -145,3 +145,68 @@ def test_ground_truth_is_reproducible_and_matches_the_items(
     assert np.allclose(truth.user_devices.sum(axis=1), 1.0)
     logits = truth.logits(np.arange(3), 0)
     assert logits.shape == (3, len(items)) and np.isfinite(logits).all()
+
+
+# -- order matters, as in real viewing data --------------------------------------------------
+def test_series_are_watched_in_order(frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    items, _, interactions = frames
+    truth = demo_data.ground_truth()
+    nxt = truth.series_next
+    in_series = (truth.series_part > 1) | (nxt >= 0)
+    assert 0.15 < in_series.mean() <= demo_data.SERIES_SHARE
+    ordered = interactions.sort_values(["USER_ID", "TIMESTAMP"], kind="stable")
+    item = ordered["ITEM_ID"].astype(int).to_numpy() - 1
+    user = ordered["USER_ID"].to_numpy()
+    same = user[1:] == user[:-1]
+    followed = same & (nxt[item[:-1]] >= 0)
+    took_next = item[1:][followed] == nxt[item[:-1]][followed]
+    assert took_next.mean() > 0.1  # far above chance (1 / 2,400): series pull the next part
+    titled = items.set_index("ITEM_ID").loc[[str(j + 1) for j in np.flatnonzero(truth.series_part == 2)], "TITLE"]
+    assert titled.str.endswith(": Part II").all()
+
+
+def test_a_session_stays_in_its_genre(frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    items, _, interactions = frames
+    genres = items.set_index("ITEM_ID")["GENRES"].str.split("|").map(set)
+    ordered = interactions.sort_values(["USER_ID", "TIMESTAMP"], kind="stable")
+    g = genres.loc[ordered["ITEM_ID"]].to_list()
+    user = ordered["USER_ID"].to_numpy()
+    gap = np.diff(ordered["TIMESTAMP"].to_numpy())
+    consecutive = (user[1:] == user[:-1]) & (gap < 3 * 3600)  # within one session
+    shared = np.array([bool(a & b) for a, b in zip(g[:-1], g[1:], strict=True)])
+    rng = np.random.default_rng(0)
+    shuffled = rng.permutation(len(g))
+    chance = np.mean([bool(g[i] & g[j]) for i, j in zip(shuffled[:-1], shuffled[1:], strict=True)])
+    assert shared[consecutive].mean() > chance + 0.15
+
+
+def test_the_next_title_depends_on_the_previous_one(
+        frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    """A first-order Markov chain beats popularity by far: order carries signal, as in real data."""
+    from scoring.evaluation import PopularityScorer, evaluate, protocol_split
+
+    _, _, interactions = frames
+    split = protocol_split(interactions, seed=0)
+    popular = PopularityScorer(split.train)
+    following: dict[str, dict[str, int]] = {}
+    ordered = split.train
+    for (u0, i0), (u1, i1) in zip(ordered[["USER_ID", "ITEM_ID"]].values[:-1],
+                                  ordered[["USER_ID", "ITEM_ID"]].values[1:], strict=True):
+        if u0 == u1:
+            following.setdefault(i0, {}).setdefault(i1, 0)
+            following[i0][i1] += 1
+
+    class Markov:
+        item_ids = popular.item_ids
+        column = {item: j for j, item in enumerate(item_ids)}
+
+        def scores(self, queries):  # type: ignore[no-untyped-def]
+            out = np.tile(popular.counts * 1e-9, (len(queries.user_ids), 1))
+            for q, history in enumerate(queries.histories):
+                for prev in history[-5:]:
+                    for item, count in following.get(prev, {}).items():
+                        out[q, self.column[item]] += count
+            return out
+
+    mrr = "mean_reciprocal_rank_at_25"
+    assert evaluate(Markov(), split)[mrr] > 1.3 * evaluate(popular, split)[mrr]

@@ -52,13 +52,14 @@ def test_block_path_equals_one_call_per_user(runtime: Any, context: dict[str, st
 
 
 def test_near_ties_are_recomputed_with_the_single_call_arithmetic(runtime: Any) -> None:
-    model = runtime.group.model
+    group = runtime.group
+    model = group.model
     users = [str(u) for u in model.user_ids]
-    vectors = health_run.user_vectors(model, users, {"DEVICE": "tablet"})
+    vectors = group.user_vectors(users, {"DEVICE": "tablet"})
     _, _, uncertain = health_run.block_top_k(model, vectors, 25)
     assert 0 < uncertain.sum() < len(users) // 5  # some rows are too close to call, most are not
     for i, u in enumerate(users):
-        np.testing.assert_array_equal(vectors[i], model.user_vector(u, {"DEVICE": "tablet"}))
+        np.testing.assert_array_equal(vectors[i], group.user_vector(u, {"DEVICE": "tablet"}))
 
 
 def test_block_path_k_edge_cases_and_bad_ids(runtime: Any) -> None:

@@ -1,4 +1,4 @@
-"""Training, evaluation and the demo group: the model learns real signal, context matters."""
+"""Training, Personalize's evaluation protocol and the demo group: the model learns real signal."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ import pytest
 from scoring import paths
 from scoring.dataset import load_interactions, load_items
 from scoring.demo import REQUIRED_FILES, ensure_demo
-from scoring.evaluation import PopularityScorer, evaluate, holdout_last, popularity_baseline
-from scoring.model import MODEL_FILE, SoftmaxModel
+from scoring.evaluation import (
+    PopularityScorer, Queries, Split, evaluate, popularity_baseline, protocol_description, protocol_split,
+)
+from scoring.local_group import open_group
+from scoring.model import MODEL_FILE, OutdatedModel, SoftmaxModel
 from scoring.softmax import top_k
-from scoring.train import train
+from scoring.training import train
 
 NDCG10 = "normalized_discounted_cumulative_gain_at_10"
 METRIC_NAMES = {
@@ -39,8 +42,8 @@ def model(demo: Path) -> SoftmaxModel:
 
 
 @pytest.fixture(scope="session")
-def split(demo: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return holdout_last(load_interactions(demo))
+def split(demo: Path) -> Split:
+    return protocol_split(load_interactions(demo), seed=0)
 
 
 # -- the demo group -------------------------------------------------------------------------
@@ -77,30 +80,41 @@ def test_ensure_demo_is_a_no_op_when_complete(demo: Path) -> None:
 
 def test_served_model_knows_every_user_item_and_device(demo: Path, model: SoftmaxModel) -> None:
     interactions = load_interactions(demo)
-    assert set(model.user_ids) == set(interactions["USER_ID"])
+    assert set(model.user_ids) == set(interactions["USER_ID"])  # held-out users too: served from history
     items = load_items(demo)
     assert items is not None and model.item_ids.tolist() == items["ITEM_ID"].tolist()
     assert model.context_values("DEVICE") == ["desktop", "mobile phone", "smart tv", "tablet"]
-    assert np.all(model.user_factors[:, -1] == 1) and np.all(model.context_factors[:, -1] == 0)
+    assert model.cold_start[-1] == 1 and np.all(model.item_inputs[:, -1] == 0)
+    assert np.all(model.context_factors[:, -1] == 0)
+    assert sorted(model.event_types.tolist()) == ["click", "watch"]
 
 
-# -- (a) the model beats popularity on the held-out last interaction -----------------------
-def test_stored_holdout_metrics_beat_popularity(model: SoftmaxModel) -> None:
+def test_history_snapshot_is_each_users_latest_interactions(demo: Path, model: SoftmaxModel) -> None:
+    interactions = load_interactions(demo)
+    user = str(interactions["USER_ID"].value_counts().index[0])  # the most active user
+    mine = interactions[interactions["USER_ID"] == user].sort_values("TIMESTAMP", kind="stable")
+    newest_first = mine["ITEM_ID"].tolist()[::-1][: model.window]
+    history = model.trained_history(user)
+    assert model.item_ids[history.items].tolist() == newest_first
+    assert model.event_types[history.events].tolist() == mine["EVENT_TYPE"].tolist()[::-1][: model.window]
+
+
+# -- (a) the model beats popularity under Personalize's protocol ----------------------------
+def test_stored_protocol_metrics_beat_popularity(model: SoftmaxModel) -> None:
     metrics, baseline = model.meta["metrics"], model.meta["baseline_metrics"]
     assert set(metrics) == METRIC_NAMES and set(baseline) == METRIC_NAMES
     assert all(0.0 <= v <= 1.0 for v in [*metrics.values(), *baseline.values()])
     assert metrics[NDCG10] > 1.3 * baseline[NDCG10]
-    assert metrics["mean_reciprocal_rank_at_25"] > baseline["mean_reciprocal_rank_at_25"]
+    assert metrics["mean_reciprocal_rank_at_25"] > 1.2 * baseline["mean_reciprocal_rank_at_25"]
     assert metrics["coverage"] > 5 * baseline["coverage"]  # personal lists, not one list
+    assert model.meta["holdout"]["split"] == protocol_description()
 
 
-def test_retrained_small_model_beats_popularity(demo: Path,
-                                                split: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_retrained_small_model_beats_popularity(demo: Path, split: Split) -> None:
     """Recomputed here (small and fast), so a broken trainer or evaluator fails this test."""
-    train_df, test_df = split
-    small = train(train_df, items=load_items(demo), dim=16, epochs=3, seed=1)
-    ours = evaluate(small, train_df, test_df)
-    popular = popularity_baseline(train_df, test_df, item_ids=small.item_ids)
+    small = train(split.train, items=load_items(demo), dim=16, epochs=2, seed=1)
+    ours = evaluate(small, split)
+    popular = popularity_baseline(split, item_ids=small.item_ids)
     assert ours[NDCG10] > 1.3 * popular[NDCG10], (ours, popular)
     assert ours["precision_at_10"] > popular["precision_at_10"]
 
@@ -120,10 +134,12 @@ def test_context_vectors_recover_the_true_device_effect(demo: Path, model: Softm
 
 
 # -- (b) context changes the ranking -------------------------------------------------------
-def test_mobile_phone_and_desktop_top10_differ_for_most_users(model: SoftmaxModel) -> None:
+def test_mobile_phone_and_desktop_top10_differ_for_most_users(demo: Path, model: SoftmaxModel) -> None:
+    group = open_group(demo)
+    users = [str(u) for u in model.user_ids]
+
     def top10(device: str) -> np.ndarray:
-        c = model.context_names.tolist().index(f"DEVICE={device}")
-        logits = (model.user_factors + model.context_factors[c]) @ model.item_factors.T
+        logits = group.user_vectors(users, {"DEVICE": device}) @ model.item_factors.T
         return np.sort(np.argpartition(-logits, 9, axis=1)[:, :10], axis=1)
 
     differ = np.any(top10("mobile phone") != top10("desktop"), axis=1)  # as sets of items
@@ -131,15 +147,15 @@ def test_mobile_phone_and_desktop_top10_differ_for_most_users(model: SoftmaxMode
 
 
 # -- (c) unknown users get popular items ---------------------------------------------------
-def test_unknown_user_gets_the_highest_bias_items(model: SoftmaxModel) -> None:
+def test_unknown_user_gets_popular_items(model: SoftmaxModel) -> None:
     assert not model.knows_user("no-such-user")
     ranked = top_k(model.logits(model.user_vector("no-such-user")), 10)
-    bias = model.item_factors[:, -1]
-    assert ranked.tolist() == top_k(bias, 10).tolist()
-    # ... and the biases are popularity-shaped: those items are among the most interacted.
+    assert ranked.tolist() == top_k(model.item_factors @ model.cold_start, 10).tolist()
+    # ... and the cold-start ranking is popularity-shaped: those items are among the most interacted.
     popularity_rank = np.argsort(np.argsort(-model.item_popularity, kind="stable"), kind="stable")
-    assert popularity_rank[ranked].max() < 50
-    assert np.corrcoef(bias, np.log1p(model.item_popularity))[0, 1] > 0.8
+    assert popularity_rank[ranked].max() < 100
+    cold = model.item_factors @ model.cold_start
+    assert np.corrcoef(cold, np.log1p(model.item_popularity))[0, 1] > 0.7
 
 
 # -- (d) the file format ---------------------------------------------------------------------
@@ -149,55 +165,88 @@ def test_model_round_trips_without_pickle(model: SoftmaxModel, tmp_path: Path) -
     with np.load(path, allow_pickle=False) as raw:
         assert all(raw[name].dtype != object for name in raw.files)
     loaded = SoftmaxModel.load(path)
-    for name in ("item_ids", "item_factors", "user_ids", "user_factors", "context_names",
-                 "context_factors", "item_popularity"):
+    for name in SoftmaxModel._ARRAYS:
         assert np.array_equal(getattr(loaded, name), getattr(model, name)), name
     assert loaded.meta == model.meta
     assert loaded.item_factors.dtype == np.float32
 
 
-def test_training_is_deterministic_for_a_seed(split: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    sample = split[0][split[0]["USER_ID"].astype(int) <= 150]
+def test_a_model_from_before_the_encoder_asks_to_be_trained_again(model: SoftmaxModel,
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / MODEL_FILE
+    np.savez(path, item_ids=model.item_ids, meta=np.asarray(json.dumps({"dim": 32})))
+    with pytest.raises(OutdatedModel, match="train the dataset group again"):
+        SoftmaxModel.load(path)
+
+
+def test_training_is_deterministic_for_a_seed(split: Split) -> None:
+    sample = split.train[split.train["USER_ID"].astype(int) <= 150]
     a, b = (train(sample, dim=8, epochs=2, seed=3) for _ in range(2))
     c = train(sample, dim=8, epochs=2, seed=4)
-    assert np.array_equal(a.item_factors, b.item_factors)
-    assert np.array_equal(a.user_factors, b.user_factors)
-    assert np.array_equal(a.context_factors, b.context_factors)
+    for name in ("item_factors", "item_inputs", "position_weights", "cold_start", "context_factors"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert not np.array_equal(a.item_factors, c.item_factors)
-    assert a.meta["dims"] == 8 and a.meta["epochs"] == 2 and a.meta["seed"] == 3
+    assert a.meta["dim"] == 8 and a.meta["epochs"] == 2 and a.meta["seed"] == 3
     assert np.array_equal(a.item_popularity, sample["ITEM_ID"].value_counts()
                           .reindex(a.item_ids).to_numpy(np.float32))
 
 
-def test_train_reports_progress_up_to_one(split: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    """Per step (for a progress bar) and at each epoch's end; never backwards, ending at 1."""
+def test_train_reports_progress_up_to_one(split: Split) -> None:
+    """Several times (for a progress bar); never backwards, ending at 1."""
     seen: list[float] = []
-    train(split[0].head(2000), dim=4, epochs=3, batch_size=256, progress=seen.append)
+    train(split.train.head(5000), dim=4, epochs=3, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
-    assert all(any(abs(f - e) < 1e-9 for f in seen) for e in (1 / 3, 2 / 3))
-    assert len(seen) > 3 * 2  # finer than one report per epoch
+    assert len(seen) > 3
 
 
-# -- evaluation against a hand-computed example ---------------------------------------------
+# -- Personalize's protocol --------------------------------------------------------------
+def test_protocol_split_takes_a_tenth_of_users_and_their_newest_tenth(demo: Path) -> None:
+    interactions = load_interactions(demo)
+    split = protocol_split(interactions, seed=5)
+    users = interactions["USER_ID"].nunique()
+    assert split.queries == round(0.1 * users)
+    train_users = set(split.train["USER_ID"])
+    assert not train_users & set(split.test_users)
+    assert len(split.train) + len(split.inputs) + len(split.held_out) == len(interactions)
+    for user, rows in split.held_out.groupby("USER_ID"):
+        given = split.inputs[split.inputs["USER_ID"] == user]
+        total = len(rows) + len(given)
+        assert len(given) == int(np.floor(0.9 * total))
+        assert given["TIMESTAMP"].max() <= rows["TIMESTAMP"].min()  # the newest are held out
+    again = protocol_split(interactions, seed=5)
+    assert again.test_users == split.test_users
+    assert protocol_split(interactions, seed=6).test_users != split.test_users
+
+
+def test_a_test_user_with_one_interaction_is_a_query_without_input() -> None:
+    frame = pd.DataFrame({"USER_ID": [str(u) for u in range(10)] + ["0"],
+                          "ITEM_ID": list("abcdefghij") + ["k"], "TIMESTAMP": list(range(11))})
+    split = protocol_split(frame, seed=0)
+    assert split.queries == 1
+    (user,) = split.test_users
+    expected_inputs = 1 if user == "0" else 0
+    assert len(split.inputs) == expected_inputs and len(split.held_out) == 1
+
+
 class _FixedScorer:
-    """Scores per user, independent of context: the ranking is fully known in advance."""
+    """Scores per user, independent of history and context: the ranking is known in advance."""
 
     item_ids = np.array(["a", "b", "c", "d", "e"])
     table: ClassVar[dict[str, list[int]]] = {
         "u1": [5, 4, 3, 2, 1], "u2": [1, 2, 3, 4, 5], "u3": [5, 4, 3, 2, 1]}
 
-    def scores(self, queries: pd.DataFrame) -> np.ndarray:
-        return np.array([self.table[u] for u in queries["USER_ID"]], dtype=np.float64)
+    def scores(self, queries: Queries) -> np.ndarray:
+        return np.array([self.table[u] for u in queries.user_ids], dtype=np.float64)
 
 
 def test_metrics_match_a_hand_computed_example() -> None:
-    train_df = pd.DataFrame({"USER_ID": ["u1", "u2", "u3", "u3"], "ITEM_ID": ["a", "b", "f", "c"],
-                             "TIMESTAMP": [1, 1, 1, 2], "DEVICE": ["tv"] * 4})
+    train_df = pd.DataFrame({"USER_ID": ["u9"], "ITEM_ID": ["f"], "TIMESTAMP": [1]})
+    inputs = pd.DataFrame({"USER_ID": ["u3"], "ITEM_ID": ["c"], "TIMESTAMP": [2]})
     # u1: relevant c at rank 3. u2 (ranking e d c b a): relevant a at rank 5.
-    # u3: one query (same context) with two relevant items, a at rank 1 and e at rank 5.
-    test_df = pd.DataFrame({"USER_ID": ["u1", "u2", "u3", "u3"], "ITEM_ID": ["c", "a", "a", "e"],
-                            "TIMESTAMP": [9, 9, 9, 9], "DEVICE": ["tv"] * 4})
-    got = evaluate(_FixedScorer(), train_df, test_df, k_values=(1, 3))
+    # u3: two relevant items, a at rank 1 and e at rank 5.
+    held = pd.DataFrame({"USER_ID": ["u1", "u2", "u3", "u3"], "ITEM_ID": ["c", "a", "a", "e"],
+                         "TIMESTAMP": [9, 9, 9, 9]})
+    got = evaluate(_FixedScorer(), Split(train_df, inputs, held), k_values=(1, 3))
     ideal_two = 1 + 1 / np.log2(3)
     assert got == pytest.approx({
         "coverage": 5 / 6,  # every scored item is recommended; "f" exists but is never scored
@@ -213,12 +262,20 @@ def test_metrics_match_a_hand_computed_example() -> None:
                          "precision_at_1", "precision_at_3"]
 
 
-def test_each_context_is_its_own_query() -> None:
-    """The same user on two devices is two queries, each scored with its own context."""
-    test_df = pd.DataFrame({"USER_ID": ["u1", "u1"], "ITEM_ID": ["a", "e"], "TIMESTAMP": [5, 6],
-                            "DEVICE": ["tv", "phone"]})
-    got = evaluate(_FixedScorer(), test_df, test_df, k_values=(1,))
-    assert got["precision_at_1"] == pytest.approx(0.5)  # a is hit at rank 1, e is not
+def test_a_query_is_scored_with_the_context_of_its_first_held_out_interaction() -> None:
+    seen: list[dict[str, str]] = []
+
+    class Recorder(_FixedScorer):
+        def scores(self, queries: Queries) -> np.ndarray:
+            seen.extend(queries.context.to_dict("records"))
+            return super().scores(queries)
+
+    held = pd.DataFrame({"USER_ID": ["u1", "u1"], "ITEM_ID": ["a", "e"], "TIMESTAMP": [5, 6],
+                         "DEVICE": ["tv", "phone"]})
+    empty = held.iloc[:0]
+    got = evaluate(Recorder(), Split(empty, empty, held), k_values=(1,))
+    assert seen == [{"DEVICE": "tv"}]
+    assert got["precision_at_1"] == pytest.approx(1.0)  # a is hit at rank 1
 
 
 def test_popularity_baseline_ranks_by_training_counts() -> None:
@@ -226,17 +283,7 @@ def test_popularity_baseline_ranks_by_training_counts() -> None:
                              "ITEM_ID": ["x", "x", "x", "y", "y", "z"], "TIMESTAMP": [1] * 6})
     scorer = PopularityScorer(train_df)
     assert scorer.item_ids[np.argsort(-scorer.counts, kind="stable")].tolist() == ["x", "y", "z"]
-    test_df = pd.DataFrame({"USER_ID": ["4", "5"], "ITEM_ID": ["x", "z"], "TIMESTAMP": [2, 2]})
-    got = popularity_baseline(train_df, test_df, k_values=(1,))
+    held = pd.DataFrame({"USER_ID": ["4", "5"], "ITEM_ID": ["x", "z"], "TIMESTAMP": [2, 2]})
+    got = popularity_baseline(Split(train_df, held.iloc[:0], held), k_values=(1,))
     assert got["precision_at_1"] == pytest.approx(0.5)
     assert got["mean_reciprocal_rank_at_25"] == pytest.approx((1 + 1 / 3) / 2)
-
-
-def test_holdout_last_takes_each_users_latest_interaction() -> None:
-    frame = pd.DataFrame({"USER_ID": ["1", "1", "1", "2", "3", "3"],
-                          "ITEM_ID": ["a", "b", "c", "d", "e", "f"],
-                          "TIMESTAMP": [30, 10, 20, 5, 7, 7]})
-    train_df, test_df = holdout_last(frame)
-    assert test_df[["USER_ID", "ITEM_ID"]].values.tolist() == [["1", "a"], ["3", "f"]]
-    # user 2 has a single interaction: it stays in training, so the model still knows them.
-    assert sorted(train_df["ITEM_ID"]) == ["b", "c", "d", "e"]
