@@ -229,6 +229,8 @@ def _train_into(folder: Path, name: str, report: importing.ImportReport,
         name, created_at, now, metrics=metrics, baseline=baseline,
         source={"importedFrom": origin, "files": list(report.files)})
     config["filters"] = list(previous.get("filters", []))  # retraining keeps the group's filters
+    if "eventTrackers" in previous:  # ... and its event trackers (a deleted one stays deleted)
+        config["eventTrackers"] = list(previous["eventTrackers"])
     group_files.write_text(folder / paths.CAMPAIGNS_FILE, json.dumps(config, indent=2) + "\n")
     return Created(name, folder, report, metrics, baseline,
                    float(model.meta.get("holdout", {}).get("training_seconds", 0.0)))
