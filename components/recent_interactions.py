@@ -66,7 +66,10 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
     st.caption(f"User {user_id}: {what}{span}. Latest {len(seen.recent)} (UTC):")
     # Title first where known: the narrow column shows what was watched and how; the ID last.
     order = [c for c in seen.recent.columns if c != "Item ID"] + ["Item ID"] if "TITLE" in seen.recent \
-        else None
+        else list(seen.recent.columns)
+    if "Recorded" in order:  # beside the date, where the narrow column still shows it
+        order.remove("Recorded")
+        order.insert(1, "Recorded")
     st.dataframe(seen.recent, hide_index=True, key="recent_interactions", column_order=order,
                  column_config={
                      "When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD", width="small"),
