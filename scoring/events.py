@@ -141,6 +141,7 @@ class _State:
     seen: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)  # per key: bumped when its events change
 
     def apply(self, record: Mapping[str, Any]) -> None:
         kind = record.get("t")
@@ -150,6 +151,7 @@ class _State:
             key = str(record.get("key"))
             gone = self.by_key.pop(key, [])
             self.seen.pop(key, None)
+            self.changes[key] = self.changes.get(key, 0) + 1
             for event in gone:
                 kept = [e for e in self.by_session.get(event.session_id, []) if e.key != key]
                 if kept:
@@ -185,6 +187,7 @@ class _State:
                            properties=_properties(properties), seq=self.seq)
             self.by_key.setdefault(key, []).append(event)
             self.by_session.setdefault(session_id, []).append(event)
+            self.changes[key] = self.changes.get(key, 0) + 1
 
 
 def _properties(text: Any) -> dict[str, Any]:
@@ -211,6 +214,7 @@ class EventStore:
         self._mutex = threading.RLock()
         self._state = _State()
         self._stamp: Stamp | None = None
+        self._frames: dict[str, tuple[_State, int, pd.DataFrame]] = {}  # history() per key, until it changes
 
     # -- change detection -------------------------------------------------------------------------
     @property
@@ -226,8 +230,8 @@ class EventStore:
         """Read whatever was appended since the last look (everything, if the file was replaced)."""
         stamp = self.stamp
         with self._mutex:
-            if stamp == self._stamp:
-                return self._state
+            if stamp == self._stamp and (stamp is None or stamp[1] == self._state.offset):
+                return self._state  # unchanged, and no unfinished bytes at the end to look at again
             if stamp is None:
                 self._state, self._stamp = _State(), None
                 return self._state
@@ -264,7 +268,7 @@ class EventStore:
                 try:
                     _truncate_torn_tail(fd)
                     _write_all(fd, line)
-                    os.fsync(fd)
+                    os.fdatasync(fd)  # data and the new file size reach the disk; mtime may lag
                 finally:
                     os.close(fd)
                 if created:
@@ -312,8 +316,18 @@ class EventStore:
         has none), SESSION_ID. Events without an itemId are not interactions and are left out.
         """
         with self._mutex:
-            events = list(self._refresh().by_key.get(user_or_session_id, []))
-        return self._frame(events)
+            state = self._refresh()
+            events = state.by_key.get(user_or_session_id)
+            if not events:  # most users have no recorded events: keep that path cheap
+                return _EMPTY.copy()
+            change = state.changes.get(user_or_session_id, 0)
+            cached = self._frames.get(user_or_session_id)
+            if cached is None or cached[0] is not state or cached[1] != change:
+                if len(self._frames) >= _MAX_CACHED_FRAMES:
+                    self._frames.clear()
+                cached = (state, change, self._frame(list(events)))
+                self._frames[user_or_session_id] = cached
+            return cached[2].copy()
 
     def session_history(self, session_id: str) -> pd.DataFrame:
         """Every recorded event of one session, whichever key it is served under, oldest first."""
@@ -366,6 +380,12 @@ class EventStore:
 
     def _field(self, key: str) -> str:
         return self._fields.get(key.replace("_", "").lower()) or camel_to_field(key)
+
+
+_EMPTY = pd.DataFrame({"USER_ID": pd.Series([], dtype=object), "ITEM_ID": pd.Series([], dtype=object),
+                       "TIMESTAMP": np.array([], dtype=np.int64), "EVENT_TYPE": pd.Series([], dtype=object),
+                       "EVENT_VALUE": np.array([], dtype=np.float64), SESSION_COLUMN: pd.Series([], dtype=object)})
+_MAX_CACHED_FRAMES = 4096
 
 
 def _truncate_torn_tail(fd: int) -> None:

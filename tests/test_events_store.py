@@ -208,3 +208,34 @@ def test_group_events_is_the_store_of_the_group_folder(demo_dir: Path) -> None:
     group = open_group(demo_dir)
     assert group.events is group.events and group.events.path == Path(demo_dir).resolve()
     assert os.path.basename(group.events.file) == events.EVENTS_FILE
+
+
+def test_history_frames_are_copies(tmp_path: Path) -> None:
+    store = EventStore(tmp_path)
+    _put(store, "u", "s", _event("a", 1))
+    mine, nobody = store.history("u"), store.history("nobody")
+    mine.loc[0, "ITEM_ID"] = "changed"
+    nobody["ITEM_ID"] = "x"
+    assert store.history("u")["ITEM_ID"].tolist() == ["a"] and store.history("nobody").empty
+
+
+def test_a_trained_group_gets_a_tracker_and_retraining_keeps_it_and_the_events(tmp_path: Path) -> None:
+    import scoring
+    from scoring.train import main as train_main
+    from tests.support import small_data
+
+    out = tmp_path / "g"
+    assert train_main([str(small_data.write(tmp_path / "src")), "--out", str(out), "--epochs", "1",
+                       "--dim", "8"]) == 0
+    control = scoring.client("personalize", out)
+    tracker = control.list_event_trackers()["eventTrackers"]
+    assert [t["name"] for t in tracker] == ["g-event-tracker"]
+    tracking_id = control.describe_event_tracker(eventTrackerArn=tracker[0]["eventTrackerArn"])[
+        "eventTracker"]["trackingId"]
+    scoring.client("personalize-events", out).put_events(
+        trackingId=tracking_id, userId="u1", sessionId="s", eventList=[_event("i1", 1)])
+    assert train_main([str(out), "--out", str(out), "--epochs", "1", "--dim", "8"]) == 0
+    again = scoring.client("personalize", out)
+    assert again.describe_event_tracker(eventTrackerArn=tracker[0]["eventTrackerArn"])[
+        "eventTracker"]["trackingId"] == tracking_id
+    assert EventStore(out).history("u1")["ITEM_ID"].tolist() == ["i1"]
