@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -180,8 +181,7 @@ def recorded(selection: Selection, result: Result | None) -> pd.DataFrame | None
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _event_types(group_path: str, stamp: float) -> list[str]:
-    from pathlib import Path
-
+    """The group's event types, read once per interactions.csv version."""
     return recording.event_types(Path(group_path))
 
 

@@ -295,7 +295,8 @@ class EventStore:
 
     def clear(self, user_or_session_id: str) -> int:
         """Remove the events recorded for this user (or anonymous session), durably (local "Reset
-        session"). Returns how many were removed; nothing is written when there were none."""
+        session"). Returns how many were removed (as seen just before; an event another process
+        records meanwhile goes too); nothing is written when there were none."""
         with self._mutex:
             count = len(self._refresh().by_key.get(user_or_session_id, []))
             if count:
