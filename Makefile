@@ -42,6 +42,7 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
 ## Print speed figures and ratios (not a test).
 bench: $(VENV)/.bench-installed demo
 	$(PY) bench/scoring.py
+	$(PY) bench/events.py
 	$(PY) bench/first_table.py
 	$(PY) bench/endpoint.py --processes 2
 	$(PY) bench/health.py
