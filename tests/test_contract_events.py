@@ -263,3 +263,52 @@ def test_boto3_finds_the_endpoint_from_the_environment(demo_dir: Path, tmp_path:
     finally:
         server.shutdown()
     assert EventStore(folder).history("env-user")["ITEM_ID"].tolist() == ["10"]
+
+
+# -- the wire, byte for byte -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def raw_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from scoring.server import serve_in_thread
+
+    server, url = serve_in_thread(_copy(demo_dir, tmp_path_factory.mktemp("raw") / "demo"), "127.0.0.1", 0)
+    yield url
+    server.shutdown()
+
+
+def _raw(url: str, method: str, path: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_a_put_events_success_is_200_with_an_empty_body(raw_url: str) -> None:
+    from scoring import group_files
+
+    body = json.dumps({"trackingId": group_files.event_tracker("demo", 0)["trackingId"], "sessionId": "raw",
+                       "eventList": [{"eventType": "watch", "itemId": "10", "sentAt": NOW}]}).encode()
+    status, headers, answer = _raw(raw_url, "POST", "/events", body)
+    assert status == 200 and answer == b"" and headers["content-length"] == "0"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), [
+    ("GET", "/events", b"", 405, "MethodNotAllowedException"),
+    ("POST", "/events", b"{}", 400, "InvalidInputException"),
+    ("POST", "/events", b"[1]", 400, "SerializationException"),
+    ("POST", "/actions", json.dumps({"datasetArn": ITEMS, "actions": [{"actionId": "a"}]}).encode(), 400,
+     "InvalidInputException"),
+    ("POST", "/users", json.dumps({"datasetArn": arns.local_arn("dataset", "x", "USERS"),
+                                   "users": [{"userId": "u"}]}).encode(), 404, "ResourceNotFoundException"),
+], ids=["get", "missing-members", "not-an-object", "actions", "unknown-dataset"])
+def test_events_routes_refuse_as_aws_does(raw_url: str, method: str, path: str, body: bytes, status: int,
+                                          code: str) -> None:
+    got, headers, answer = _raw(raw_url, method, path, body)
+    assert got == status and headers["x-amzn-errortype"] == code
+    assert json.loads(answer)["message"]
