@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import dataset, demo_data, group_files, paths
+from scoring import dataset, demo_data, events, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
 from scoring.train import format_metrics, train_with_metrics
 
@@ -138,6 +138,7 @@ def build(data_dir: Path, *, seed: int = demo_data.DEFAULT_SEED,
     """Generate the data, train the served model with hold-out metrics, write every file."""
     data_dir = Path(data_dir)
     demo_data.generate(data_dir, seed)
+    (data_dir / events.EVENTS_FILE).unlink(missing_ok=True)  # recorded on the old data: they go with it
     # Train on the files as written, so the model sees exactly what a user's import would.
     interactions = dataset.load_interactions(data_dir)
     items = dataset.load_items(data_dir)
