@@ -144,8 +144,9 @@ def _tracking_id(selection: Selection, details: campaigns.CampaignDetails) -> st
                            "dataset first.")
     choice = state.get("rec_tracker")
     if choice and choice != ENTER_ID:
-        control = selection.clients.control if selection.clients else None
-        return str(control.describe_event_tracker(eventTrackerArn=choice)["eventTracker"]["trackingId"])
+        assert selection.clients is not None
+        described = selection.clients.control.describe_event_tracker(eventTrackerArn=choice)
+        return str(described["eventTracker"]["trackingId"])
     return str(state.get("rec_tracking_id") or "")
 
 

@@ -112,11 +112,11 @@ def put_events_request(inputs: EventInputs, tracking_id: str, *, now: float | No
     """The PutEvents keyword arguments for one event, or RequestError naming what to fix."""
     if not tracking_id.strip():
         raise RequestError("No trackingId: pick an event tracker or enter its trackingId.")
-    for label, value in (("User ID", inputs.user_id), ("Item", inputs.item_id), ("Event type", inputs.event_type)):
-        if not value.strip():
+    for label, text in (("User ID", inputs.user_id), ("Item", inputs.item_id), ("Event type", inputs.event_type)):
+        if not text.strip():
             raise RequestError(f"{label} is empty: {'pick' if label != 'User ID' else 'enter'} one first.")
-        if len(value) > MAX_ID:
-            raise RequestError(f"{label} is {len(value)} characters long; Personalize allows at most {MAX_ID}.")
+        if len(text) > MAX_ID:
+            raise RequestError(f"{label} is {len(text)} characters long; Personalize allows at most {MAX_ID}.")
     event: dict[str, Any] = {"eventType": inputs.event_type.strip(), "itemId": inputs.item_id.strip(),
                              "sentAt": int(now if now is not None else time.time())}
     value = event_value(inputs.value_text)

@@ -36,7 +36,7 @@ def _copy(demo_dir: Path, target: Path) -> Path:
     return target
 
 
-def _event(item: str, at: float = NOW, **extra: Any) -> dict[str, Any]:
+def _event(item: str, at: float | datetime = NOW, **extra: Any) -> dict[str, Any]:
     return {"eventType": "watch", "itemId": item, "sentAt": at, **extra}
 
 
@@ -280,7 +280,7 @@ def _raw(url: str, method: str, path: str, body: bytes = b"") -> tuple[int, dict
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
         response = conn.getresponse()
