@@ -31,7 +31,7 @@ def _interactions(config: sources.SourceConfig) -> history.InteractionsIndex | N
 
 def render(config: sources.SourceConfig, result: Result | None, recorded: pd.DataFrame | None = None) -> None:
     """The latest interactions of the user in the last request, where the source keeps them;
-    `recorded`: the events recorded since training (local) or sent from this session (live)."""
+    `recorded`: the events recorded with PutEvents (local) or sent from this session (live)."""
     user_id = None if result is None else result.params.get("userId")
     if not user_id:
         return
@@ -62,7 +62,7 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
     span = "" if seen.first is None or seen.last is None else \
         f", {seen.first:%Y-%m-%d} to {seen.last:%Y-%m-%d}"
     extra = 0 if recorded is None else len(recorded)
-    what = f"{seen.total:,} interactions" + (f" ({extra} recorded since training)" if extra else "")
+    what = f"{seen.total:,} interactions" + (f" ({extra} recorded with PutEvents)" if extra else "")
     st.caption(f"User {user_id}: {what}{span}. Latest {len(seen.recent)} (UTC):")
     # Title first where known: the narrow column shows what was watched and how; the ID last.
     order = [c for c in seen.recent.columns if c != "Item ID"] + ["Item ID"] if "TITLE" in seen.recent \
@@ -77,5 +77,5 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
                      "TITLE": st.column_config.TextColumn("Title", width="medium"),
                      "Event type": st.column_config.TextColumn("Event", width="small"),
                      "Recorded": st.column_config.TextColumn("Recorded", width="small",
-                                                             help="Recorded with PutEvents since training."),
+                                                             help="Recorded with PutEvents, not in interactions.csv."),
                  })

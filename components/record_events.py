@@ -169,7 +169,7 @@ def moves(selection: Selection, result: Result | None) -> list[movement.Move] | 
 
 
 def recorded(selection: Selection, result: Result | None) -> pd.DataFrame | None:
-    """The user's events recorded since training (local) or sent from this session (live)."""
+    """The user's events recorded with PutEvents (local) or sent from this session (live)."""
     user_id = None if result is None else result.params.get("userId")
     if not user_id:
         return None

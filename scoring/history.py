@@ -55,7 +55,7 @@ class InteractionsIndex:
     def history(self, user_id: str, limit: int = DEFAULT_LIMIT,
                 recorded: pd.DataFrame | None = None) -> UserHistory:
         """The user's latest interactions, newest first; `recorded` (EventStore.history columns)
-        adds the events recorded since training, marked in a "Recorded" column."""
+        adds the events recorded with PutEvents, marked in a "Recorded" column."""
         rows = self._rows.get(user_id)
         has_recorded = recorded is not None and not recorded.empty
         if rows is None and not has_recorded:

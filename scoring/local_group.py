@@ -209,7 +209,8 @@ class LocalGroup:
 
     @cached_property
     def events(self) -> EventStore:
-        """The events recorded by PutEvents (and PutItems / PutUsers) since the last training."""
+        """The events recorded by PutEvents (and PutItems / PutUsers). Like Personalize's individually
+        recorded data they stay when the group is retrained; every training reads them all."""
         file = self.path / paths.INTERACTIONS_FILE
         fields = list(pd.read_csv(file, nrows=0).columns) if file.exists() else []
         return EventStore(self.path, fields)

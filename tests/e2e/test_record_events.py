@@ -49,7 +49,7 @@ def _record_three(page: Page, url: str) -> None:
         panel.get_by_role("button", name="Record").click()
         wait_for_run(page)
         expect(panel.get_by_text("Recorded", exact=False)).to_be_visible()
-        expect(page.get_by_text(f"({n} recorded since training)", exact=False)).to_be_visible()
+        expect(page.get_by_text(f"({n} recorded with PutEvents)", exact=False)).to_be_visible()
     assert_no_exception(page)
 
 
