@@ -201,3 +201,41 @@ def test_live_recording_with_a_picked_tracker_sends_put_events_and_refetches(liv
         {"campaignArn": LIVE_ARN, "userId": "u-1", "numResults": 25})
     at.run()
     assert any("cannot remove events" in s.value for s in at.success)
+
+
+def test_live_recording_with_an_entered_tracking_id_when_trackers_cannot_be_listed(live_aws: LiveAws) -> None:
+    at = _live(live_aws)
+    live_aws.control_stub.add_client_error("list_event_trackers", "AccessDeniedException", "not allowed",
+                                           expected_params={"datasetGroupArn": LIVE_GROUP})
+    at.toggle(key="rec_live").set_value(True).run()
+    assert not at.exception and not errors_of(at)
+    assert any("could not be listed (AccessDeniedException)" in c.value for c in at.caption)
+    assert at.selectbox(key="rec_tracker").options == ["Enter a trackingId"]
+    at.text_input(key="rec_tracking_id").input("typed-tid")
+    next(c for c in at.checkbox if c.key and c.key.startswith("rec_confirm_")).check()
+    at.text_input(key="rec_event_type").input("purchase")
+    at.text_input(key="rec_value").input("19.99")
+    live_aws.events_stub.add_response("put_events", {}, {
+        "trackingId": "typed-tid", "userId": "u-1", "sessionId": ANY,
+        "eventList": [{"eventType": "purchase", "itemId": "i-1", "sentAt": ANY, "eventValue": 19.99}]})
+    live_aws.runtime_stub.add_response(
+        "get_recommendations", {"itemList": [{"itemId": "i-1", "score": 0.4}, {"itemId": "i-2", "score": 0.3}],
+                                "recommendationId": "R2"},
+        {"campaignArn": LIVE_ARN, "userId": "u-1", "numResults": 25})
+    at.button(key="record_event").click().run()
+    assert not at.exception and not errors_of(at)
+    live_aws.events_stub.assert_no_pending_responses()
+    assert table_of(at)["Move"].tolist() == ["=", "="]
+
+
+def test_a_live_put_events_failure_is_a_clear_error(live_aws: LiveAws) -> None:
+    at = _live(live_aws)
+    _trackers(live_aws)
+    at.toggle(key="rec_live").set_value(True).run()
+    at.selectbox(key="rec_tracker").set_value("Enter a trackingId").run()
+    at.text_input(key="rec_tracking_id").input("stale-tid")
+    next(c for c in at.checkbox if c.key and c.key.startswith("rec_confirm_")).check()
+    live_aws.events_stub.add_client_error("put_events", "InvalidInputException", "trackingId is not valid")
+    at.button(key="record_event").click().run()
+    assert not at.exception
+    assert any("InvalidInputException" in e and "trackingId is not valid" in e for e in errors_of(at))
