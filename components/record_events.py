@@ -175,7 +175,10 @@ def recorded(selection: Selection, result: Result | None) -> pd.DataFrame | None
         return None
     if selection.config.is_local:
         group = sources.group(selection.config)
-        return None if group is None else group.events.history(str(user_id))
+        try:
+            return None if group is None else group.events.history(str(user_id))
+        except OSError:  # an unreadable events.log: the panel shows the interactions alone
+            return None
     sent = [r for r in st.session_state.get(_SENT, []) if r.get("userId") == user_id]
     return recording.recorded_rows(sent) if sent else None
 
