@@ -28,6 +28,7 @@ does; so are repeats of an explicit eventId.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import math
@@ -115,6 +116,9 @@ def parse(data: bytes) -> tuple[list[dict[str, Any]], int]:
     return records, consumed
 
 
+_GENERATIONS = itertools.count()
+
+
 # -- the in-memory indexes -------------------------------------------------------------------------
 @dataclass
 class _Event:
@@ -142,6 +146,7 @@ class _State:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     changes: dict[str, int] = field(default_factory=dict)  # per key: bumped when its events change
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))  # a new one per full reload
 
     def apply(self, record: Mapping[str, Any]) -> None:
         kind = record.get("t")
@@ -304,6 +309,12 @@ class EventStore:
             return count
 
     # -- reading ------------------------------------------------------------------------------------
+    def version(self, user_or_session_id: str) -> tuple[int, int]:
+        """Changes whenever this user's (or session's) recorded events change: a cache key part."""
+        with self._mutex:
+            state = self._refresh()
+            return state.generation, state.changes.get(user_or_session_id, 0)
+
     def count(self, user_or_session_id: str) -> int:
         """How many events are recorded for this user or session (cheap)."""
         return len(self._refresh().by_key.get(user_or_session_id, []))

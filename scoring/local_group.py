@@ -219,7 +219,8 @@ class LocalGroup:
     def filter_data(self) -> filters.FilterData:
         """Items, users and interactions as filters read them; users and interactions load on first use."""
         return filters.FilterData(self.model.item_ids, self.items, lambda: dataset.load_users(self.path),
-                                  lambda: _interactions(self.path))
+                                  lambda: _interactions(self.path), recorded=self.events.history,
+                                  recorded_version=self.events.version)
 
     @cached_property
     def evaluator(self) -> filters.Evaluator:

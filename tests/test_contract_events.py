@@ -28,6 +28,8 @@ ITEMS = arns.local_arn("dataset", "demo", "ITEMS")
 USERS = arns.local_arn("dataset", "demo", "USERS")
 INTERACTIONS = arns.local_arn("dataset", "demo", "INTERACTIONS")
 TRACKER = arns.local_arn("event-tracker", "demo-event-tracker")
+REC = arns.local_arn("campaign", "demo-user-personalization")
+WATCHED = arns.local_arn("filter", "exclude-watched")
 NOW = 1_767_225_600
 
 
@@ -102,6 +104,17 @@ class EventsContract:
     def test_boto3_itself_refuses_a_missing_session_id(self, events: Any, tracking_id: str) -> None:
         with pytest.raises(ParamValidationError):
             events.put_events(trackingId=tracking_id, eventList=[_event("1")])
+
+    def test_an_interactions_filter_sees_a_recorded_event_at_once(self, events: Any, tracking_id: str,
+                                                                  runtime: Any) -> None:
+        user = f"filtered-{type(self).__name__}"
+        ask = {"campaignArn": REC, "userId": user, "numResults": 5, "filterArn": WATCHED}
+        first = runtime.get_recommendations(**ask)["itemList"][0]["itemId"]
+        events.put_events(trackingId=tracking_id, userId=user, sessionId="s", eventList=[_event(first)])
+        assert first not in [i["itemId"] for i in runtime.get_recommendations(**ask)["itemList"]]
+        events.put_events(trackingId=tracking_id, userId=user, sessionId="s",
+                          eventList=[_event("10", eventType="click")])  # another type: not excluded
+        assert first not in [i["itemId"] for i in runtime.get_recommendations(**ask)["itemList"]]
 
     # -- PutItems / PutUsers ----------------------------------------------------------------
     def test_put_items_and_users_are_recorded(self, events: Any, folder: Path) -> None:
@@ -195,6 +208,10 @@ class TestLocalEvents(EventsContract):
     def control(self, folder: Path) -> Any:
         return scoring.client("personalize", folder)
 
+    @pytest.fixture
+    def runtime(self, folder: Path) -> Any:
+        return scoring.client("personalize-runtime", folder)
+
 
 class TestBoto3UnderStubber(EventsContract):
     @pytest.fixture(scope="class")
@@ -209,6 +226,10 @@ class TestBoto3UnderStubber(EventsContract):
     @pytest.fixture
     def control(self, folder: Path) -> Any:
         return StubbedClient("personalize", scoring.client("personalize", folder))
+
+    @pytest.fixture
+    def runtime(self, folder: Path) -> Any:
+        return StubbedClient("personalize-runtime", scoring.client("personalize-runtime", folder))
 
     def test_list_event_trackers_pages(self, control: Any) -> None:
         first = control.list_event_trackers(maxResults=1)
@@ -241,6 +262,12 @@ class TestBoto3OverHttp(EventsContract):
         import boto3
 
         return boto3.client("personalize", endpoint_url=url, **fake_credentials())
+
+    @pytest.fixture
+    def runtime(self, url: str) -> Any:
+        import boto3
+
+        return boto3.client("personalize-runtime", endpoint_url=url, **fake_credentials())
 
 
 def test_boto3_finds_the_endpoint_from_the_environment(demo_dir: Path, tmp_path: Path,
