@@ -239,3 +239,18 @@ def test_a_live_put_events_failure_is_a_clear_error(live_aws: LiveAws) -> None:
     at.button(key="record_event").click().run()
     assert not at.exception
     assert any("InvalidInputException" in e and "trackingId is not valid" in e for e in errors_of(at))
+
+
+def test_with_an_exclude_watched_filter_a_recorded_watch_leaves_the_list(demo_dir: Path) -> None:
+    """Works with today's model too: Interactions filters see recorded events at once."""
+    at = new_app().run()
+    at.selectbox(key="filter_arn").set_value(arns.local_arn("filter", "exclude-watched")).run()
+    at.text_input(key="user_id").input(USER)
+    at = at.button(key="submit").click().run()
+    watched = _item_at(at, 0)
+    at = _record(at, 0, event_type="watch")
+    assert not at.exception and not errors_of(at)
+    table = table_of(at)
+    assert watched not in table["Item ID"].tolist()
+    assert "new" in table["Move"].tolist() and table["Move"].str.startswith("▲").any()
+    assert any(f"{watched} (was 1)" in c.value for c in at.caption)
