@@ -105,7 +105,8 @@ def _record(selection: Selection, details: campaigns.CampaignDetails, result: Re
     if not selection.config.is_local:
         state.setdefault(_SENT, []).append(request)
     item = request["eventList"][0]["itemId"]
-    state[_NOTE] = f"Recorded **{event_type}** on item {item} for user {user_id}; the list was fetched again."
+    state[_NOTE] = ("success", f"Recorded **{event_type}** on item {item} for user {user_id}; the list was "
+                    "fetched again.")
     return True
 
 
@@ -119,13 +120,14 @@ def _reset(selection: Selection, user_id: str) -> bool:
         except OSError as exc:
             errors.show(exc)
             return False
-        state[_NOTE] = f"Removed {removed} recorded event{'s' if removed != 1 else ''} of user {user_id}."
+        state[_NOTE] = ("success", f"Removed {removed} recorded event{'s' if removed != 1 else ''} of user "
+                        f"{user_id}.")
         return True
     sent = state.get(_SENT, [])
     state[_SENT] = [r for r in sent if r.get("userId") != user_id]
-    state[_NOTE] = ("Amazon Personalize cannot remove events once recorded: they stay in the Interactions "
-                    "dataset and keep shaping this user's recommendations. Only this console's view of "
-                    "the events it sent was reset.")
+    state[_NOTE] = ("warning", "Amazon Personalize cannot remove events once recorded: they stay in the "
+                    "Interactions dataset and keep shaping this user's recommendations. Only this console's "
+                    "view of the events it sent was reset.")
     return True
 
 
@@ -211,7 +213,11 @@ def render(selection: Selection, details: campaigns.CampaignDetails, result: Res
     with st.container(key="record_events", border=True):
         st.subheader("Record events", anchor=False)
         if note:
-            st.success(note, icon=":material/bolt:")
+            level, text = note
+            if level == "warning":
+                st.warning(text, icon=":material/info:")
+            else:
+                st.success(text, icon=":material/bolt:")
         if selection.config.is_local:
             if not _local_tracker(selection):
                 return

@@ -200,7 +200,7 @@ def test_live_recording_with_a_picked_tracker_sends_put_events_and_refetches(liv
         "get_recommendations", {"itemList": [{"itemId": "i-2", "score": 0.5}], "recommendationId": "R3"},
         {"campaignArn": LIVE_ARN, "userId": "u-1", "numResults": 25})
     at.run()
-    assert any("cannot remove events" in s.value for s in at.success)
+    assert any("cannot remove events" in w.value for w in at.warning)
 
 
 def test_live_recording_with_an_entered_tracking_id_when_trackers_cannot_be_listed(live_aws: LiveAws) -> None:
