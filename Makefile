@@ -26,7 +26,8 @@ run: demo
 		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## Serve the demo campaigns over Personalize's own HTTP APIs, so unmodified boto3 code runs
-## against them (AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME=http://127.0.0.1:8080, see README).
+## against them (AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME, _PERSONALIZE and _PERSONALIZE_EVENTS
+## = http://127.0.0.1:8080, see README).
 serve: demo
 	$(PY) -m scoring.server --host 127.0.0.1 --port 8080
 
@@ -41,6 +42,7 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
 ## Print speed figures and ratios (not a test).
 bench: $(VENV)/.bench-installed demo
 	$(PY) bench/scoring.py
+	$(PY) bench/events.py
 	$(PY) bench/first_table.py
 	$(PY) bench/endpoint.py --processes 2
 	$(PY) bench/health.py

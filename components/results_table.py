@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 from components.runner import Result
-from scoring import results
+from scoring import movement, results
 
 _ROW_HEIGHT = 35
 _MAX_HEIGHT_ROWS = 30
@@ -20,6 +20,8 @@ def _column_config(top: float | None) -> dict[str, object]:
                                                        help="This recipe returns no scores."))
     return {
         "Rank": st.column_config.NumberColumn("Rank", width="small", format="%d"),
+        "Move": st.column_config.TextColumn("Move", width="small",
+                                            help="Since the last recorded event: ▲ up, ▼ down, = same, new."),
         "Item ID": st.column_config.TextColumn("Item ID", width="small"),
         "Score": score,
         "Reason": st.column_config.TextColumn("Reason"),
@@ -36,8 +38,27 @@ def _file_name(result: Result) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{campaign}-{who}") + ".csv"
 
 
-def render(result: Result) -> None:
+def _movement(moves: list[movement.Move]) -> None:
+    """Say how the list moved since the last recorded event, and what left it."""
+    counts = movement.summary(moves)
+    if not movement.changed(moves):
+        st.caption(f"Since the last recorded event the list has not moved ({counts[movement.SAME]} items in "
+                   "the same places).")
+    else:
+        st.caption(f"Since the last recorded event: {counts[movement.UP]} up, {counts[movement.DOWN]} down, "
+                   f"{counts[movement.NEW]} new, {counts[movement.GONE]} gone.")
+    gone = [f"{m.item_id} (was {m.before})" for m in moves if m.kind == movement.GONE]
+    if gone:
+        st.caption("Gone from the list: " + ", ".join(gone[:10]) + (" …" if len(gone) > 10 else ""))
+
+
+def render(result: Result, moves: list[movement.Move] | None = None) -> None:
+    """The table; with `moves`, a Move column against the list before the last recorded event."""
     table = result.table
+    if moves is not None:
+        labels = {m.item_id: m.label for m in moves if m.kind != movement.GONE}
+        table = table.copy()
+        table.insert(1, "Move", [labels.get(str(i), "") for i in table["Item ID"]])
     noun = "ranked items" if result.is_ranking else "recommendations"
     st.subheader(f"{len(table)} {noun}")
     if (table["Reason"] == "Popular item").any():
@@ -53,6 +74,8 @@ def render(result: Result) -> None:
         shown.remove("Score")
         st.caption("This recipe returns items without scores, as Amazon Personalize does.")
     height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
+    if moves is not None:
+        _movement(moves)
     st.dataframe(table, hide_index=True, column_order=shown, height=height, key="results_table",
                  column_config=_column_config(results.top_score(table)))
     st.download_button("Download CSV", data=results.to_csv(table), file_name=_file_name(result),

@@ -77,6 +77,24 @@ def _live_clients(region: str | None, profile: str | None, endpoint: str | None)
                    scoring.aws.live_client("personalize", region, profile, endpoint))
 
 
+@st.cache_resource(show_spinner=False)
+def _local_events(group: str) -> Any:
+    return scoring.client("personalize-events", SourceConfig(group=group).data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _live_events(region: str | None, profile: str | None, endpoint: str | None) -> Any:
+    return scoring.aws.live_client("personalize-events", region, profile, endpoint)
+
+
+def events_client(config: SourceConfig) -> Any:
+    """The `personalize-events` client of a source: built like the other two (same region, profile
+    and endpoint URL; credentials found by boto3, never shown), only when events are recorded."""
+    if config.is_local:
+        return _local_events(config.group)
+    return _live_events(config.region, config.profile, config.endpoint)
+
+
 def clients(config: SourceConfig) -> Clients:
     if config.is_local:
         return _local_clients(config.group)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import (
-    campaign_view, recent_interactions, request_form, result_details, results_table, runner, share,
-    sources,
+    campaign_view, recent_interactions, record_events, request_form, result_details, results_table, runner,
+    share, sources,
 )
 
 selection, details = campaign_view.selected_or_stop()
@@ -21,15 +21,18 @@ with form_col:
 with results_col:
     if request is not None:
         result = runner.run(selection, request, sources.items_frame(selection.config))
+        record_events.forget()
     else:
         result = runner.last(selection)
+    result = record_events.apply(selection, details, result)  # a Record / Reset pressed on the last run
     if result is not None:
         with st.container(key="results"):
-            results_table.render(result)
+            results_table.render(result, record_events.moves(selection, result))
+        record_events.render(selection, details, result)
     elif request is None:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
 with form_col:
-    recent_interactions.render(selection.config, result)
+    recent_interactions.render(selection.config, result, record_events.recorded(selection, result))
 
 if result is not None:
     result_details.charts(result)

@@ -10,23 +10,30 @@ from pathlib import Path
 from typing import Literal, overload
 
 from scoring.control_client import LocalControlClient
+from scoring.events_client import LocalEventsClient
 from scoring.local_group import open_group
 from scoring.runtime_client import LocalRuntimeClient
 
-__all__ = ["LocalControlClient", "LocalRuntimeClient", "client"]
+__all__ = ["LocalControlClient", "LocalEventsClient", "LocalRuntimeClient", "client"]
 
 
 @overload
 def client(service: Literal["personalize-runtime"], data_dir: Path | str | None = None) -> LocalRuntimeClient: ...
 @overload
 def client(service: Literal["personalize"], data_dir: Path | str | None = None) -> LocalControlClient: ...
+@overload
+def client(service: Literal["personalize-events"], data_dir: Path | str | None = None) -> LocalEventsClient: ...
 
 
-def client(service: str, data_dir: Path | str | None = None) -> LocalRuntimeClient | LocalControlClient:
+def client(service: str, data_dir: Path | str | None = None
+           ) -> LocalRuntimeClient | LocalControlClient | LocalEventsClient:
     """A local client for `service` on the dataset group in `data_dir` (None: the demo group)."""
     group = open_group(Path(data_dir) if data_dir is not None else None)
     if service == "personalize-runtime":
         return LocalRuntimeClient(group)
     if service == "personalize":
         return LocalControlClient(group)
-    raise ValueError(f"Unknown service {service!r}: use 'personalize-runtime' or 'personalize'.")
+    if service == "personalize-events":
+        return LocalEventsClient(group)
+    raise ValueError(f"Unknown service {service!r}: use 'personalize-runtime', 'personalize' or "
+                     "'personalize-events'.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-LOCAL_PREFIX = "arn:aws:personalize:local:000000000000"
+LOCAL_ACCOUNT = "000000000000"
+LOCAL_PREFIX = f"arn:aws:personalize:local:{LOCAL_ACCOUNT}"
 
 #: The pattern botocore's service model gives for ARNs (PERSONALIZE.md).
 ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")

@@ -2,8 +2,9 @@
 
 Same method names, keyword arguments, response shapes (checked against botocore's model by the
 contract tests) and errors as boto3's client, answered from the dataset group's campaigns.json,
-model.npz and CSV headers. CreateFilter / DeleteFilter write campaigns.json (atomically); a
-local filter is ACTIVE at once, where Personalize takes a few minutes.
+model.npz and CSV headers. CreateFilter / DeleteFilter and Create/DeleteEventTracker write
+campaigns.json (atomically); a local filter or event tracker is ACTIVE at once, where
+Personalize takes a few minutes.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from scoring import arns, errors, filters, group_files, recipes, validation
-from scoring.local_group import Campaign, Filter, LocalGroup
+from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup
 from scoring.runtime_client import _response_metadata
 
 SERVICE = "personalize"
@@ -66,7 +68,7 @@ class LocalControlClient:
 
     def can_paginate(self, operation_name: str) -> bool:
         return operation_name in {"list_campaigns", "list_solutions", "list_dataset_groups",
-                                  "list_filters", "list_datasets", "list_recipes"}
+                                  "list_filters", "list_datasets", "list_recipes", "list_event_trackers"}
 
     def get_paginator(self, operation_name: str) -> _Paginator:
         if not self.can_paginate(operation_name):
@@ -223,6 +225,73 @@ class LocalControlClient:
     def _filter_summary(self, f: Filter) -> dict[str, Any]:
         return {"name": f.name, "filterArn": f.arn, "creationDateTime": f.created,
                 "lastUpdatedDateTime": f.created, "datasetGroupArn": self.group.arn, "status": ACTIVE}
+
+    # -- event trackers ------------------------------------------------------------------------
+    def create_event_tracker(self, **params: Any) -> dict[str, Any]:
+        """A new tracker (ACTIVE at once) and its trackingId; a group has at most one, as on AWS."""
+        op = "CreateEventTracker"
+        self._check(op, params)
+        name = params["name"]
+        if params["datasetGroupArn"] != self.group.arn:
+            raise self._missing("Dataset group", params["datasetGroupArn"], op)
+        problem = validation.name_problem(name, "name")
+        if problem:
+            raise self._error(errors.INVALID_INPUT, problem, op)
+        arn = arns.local_arn("event-tracker", name)
+        tracking_id = str(uuid.uuid4())
+
+        def add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if rows:
+                existing = arns.local_arn("event-tracker", str(rows[0].get("name")))
+                raise self._error("ResourceAlreadyExistsException", f"Dataset group {self.group.arn} already has "
+                                  f"an event tracker ({existing}): a dataset group has only one. Use its "
+                                  "trackingId (DescribeEventTracker), or delete it first.", op)
+            return [{"name": name, "trackingId": tracking_id, "createdAt": int(time.time())}]
+
+        self.group.update_section("eventTrackers", add)
+        return {"eventTrackerArn": arn, "trackingId": tracking_id, "ResponseMetadata": _response_metadata()}
+
+    def describe_event_tracker(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeEventTracker"
+        self._check(op, params)
+        tracker = self._tracker(params["eventTrackerArn"], op)
+        body = self._tracker_summary(tracker) | {"accountId": arns.LOCAL_ACCOUNT, "trackingId": tracker.tracking_id,
+                                                 "datasetGroupArn": self.group.arn}
+        return {"eventTracker": body, "ResponseMetadata": _response_metadata()}
+
+    def list_event_trackers(self, **params: Any) -> dict[str, Any]:
+        self._check("ListEventTrackers", params)
+        group_arn = params.get("datasetGroupArn")
+        rows = [] if group_arn not in (None, self.group.arn) else [self._tracker_summary(t)
+                                                                    for t in self.group.event_trackers]
+        return self._page("ListEventTrackers", "eventTrackers", rows, params)
+
+    def delete_event_tracker(self, **params: Any) -> dict[str, Any]:
+        """Forget the tracker; the events it recorded stay in the group, as on AWS."""
+        op = "DeleteEventTracker"
+        self._check(op, params)
+        arn = params["eventTrackerArn"]
+        self._tracker(arn, op)
+
+        def remove(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            kept = [r for r in rows if arns.local_arn("event-tracker", str(r.get("name"))) != arn]
+            if len(kept) == len(rows):  # deleted meanwhile by another process
+                raise self._missing("Event tracker", arn, op)
+            return kept
+
+        self.group.update_section("eventTrackers", remove)
+        return {"ResponseMetadata": _response_metadata()}
+
+    def _tracker(self, arn: str, op: str) -> EventTracker:
+        tracker = self.group.event_tracker(arn=arn)
+        if tracker is None:
+            raise self._missing("Event tracker", arn, op)
+        return tracker
+
+    @staticmethod
+    def _tracker_summary(t: EventTracker) -> dict[str, Any]:
+        return {"name": t.name, "eventTrackerArn": t.arn, "status": ACTIVE,
+                "creationDateTime": t.created, "lastUpdatedDateTime": t.created}
 
     # -- datasets and schemas --------------------------------------------------------------
     def _dataset_arn(self, kind: str) -> str:

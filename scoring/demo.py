@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import dataset, demo_data, group_files, paths
+from scoring import dataset, demo_data, events, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
 from scoring.training import format_metrics, train_with_metrics
 
@@ -91,7 +91,7 @@ def ensure_demo(data_dir: Path = paths.DEMO_DIR, *,
 
 #: Bump when campaigns_config changes: an existing build then gets the new campaigns.json
 #: (with the user's own filters kept) without retraining.
-DEMO_CONFIG_VERSION = 1
+DEMO_CONFIG_VERSION = 2
 DEMO_FILTERS: tuple[tuple[str, str], ...] = (
     ("exclude-watched", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'),
     ("genre", "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"),
@@ -106,6 +106,7 @@ def refresh_config(data_dir: Path) -> None:
     wanted = campaigns_config(int(current.get("datasetGroup", {}).get("createdAt", 0)))
     if current.get("demoConfigVersion") == DEMO_CONFIG_VERSION:
         wanted["filters"] = current.get("filters", [])
+        wanted["eventTrackers"] = current.get("eventTrackers", [])
     else:
         demo_names = {name for name, _ in DEMO_FILTERS}
         wanted["filters"] += [f for f in current.get("filters", []) if f.get("name") not in demo_names]
@@ -121,6 +122,7 @@ def campaigns_config(created_at: int) -> dict[str, Any]:
         **group_files.solutions_and_campaigns(GROUP_NAME, trained_at=created_at + 3600),
         "filters": [{"name": name, "filterExpression": expression, "createdAt": created_at}
                     for name, expression in DEMO_FILTERS],
+        "eventTrackers": [group_files.event_tracker(GROUP_NAME, created_at)],
         "demoConfigVersion": DEMO_CONFIG_VERSION,
     }
 
@@ -136,6 +138,7 @@ def build(data_dir: Path, *, seed: int = demo_data.DEFAULT_SEED,
     """Generate the data, train the served model with hold-out metrics, write every file."""
     data_dir = Path(data_dir)
     demo_data.generate(data_dir, seed)
+    (data_dir / events.EVENTS_FILE).unlink(missing_ok=True)  # recorded on the old data: they go with it
     # Train on the files as written, so the model sees exactly what a user's import would.
     interactions = dataset.load_interactions(data_dir)
     items = dataset.load_items(data_dir)

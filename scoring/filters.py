@@ -513,12 +513,19 @@ class FilterData:
 
     def __init__(self, item_ids: np.ndarray, items: pd.DataFrame | None,
                  load_users: Callable[[], pd.DataFrame | None],
-                 load_interactions: Callable[[], pd.DataFrame | None]) -> None:
+                 load_interactions: Callable[[], pd.DataFrame | None],
+                 recorded: Callable[[str], pd.DataFrame] | None = None,
+                 recorded_version: Callable[[str], object] | None = None) -> None:
+        """`recorded(user_id)`: the user's events recorded with PutEvents (EventStore.history), which
+        Interactions filters see at once, as Personalize's do; `recorded_version(user_id)` changes
+        when they change (cached masks of that user are then recomputed)."""
         self.item_ids = np.asarray(item_ids).astype(str)
         self.n = len(self.item_ids)
         self._items = items
         self._load_users = load_users
         self._load_interactions = load_interactions
+        self._recorded = recorded
+        self.recorded_version = recorded_version
         self._lock = threading.Lock()
         self._columns: dict[tuple[str, str], Any] = {}
 
@@ -596,9 +603,12 @@ class FilterData:
         mask = np.zeros(self.n, dtype=bool)
         spans, events, rows = self.recent_events
         span = spans.get(str(user_id)) if user_id is not None else None
-        if span is None:
+        user_events, user_rows = (events[span[0]:span[1]], rows[span[0]:span[1]]) if span is not None \
+            else (events[:0], rows[:0])
+        if user_id is not None and self._recorded is not None:
+            user_events, user_rows = self._with_recorded(str(user_id), user_events, user_rows)
+        if not len(user_rows):
             return mask
-        user_events, user_rows = events[span[0]:span[1]], rows[span[0]:span[1]]
         if "*" in wanted:
             hit = np.ones(len(user_rows), dtype=bool)
         else:
@@ -607,6 +617,23 @@ class FilterData:
             hit = ~hit
         mask[user_rows[hit]] = True
         return mask
+
+    def _with_recorded(self, user_id: str, user_events: np.ndarray,
+                       user_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The user's recent interactions plus the events recorded since, still the 100 most recent
+        per event type (recorded events are the newest)."""
+        assert self._recorded is not None
+        recorded = self._recorded(user_id)
+        if recorded.empty:
+            return user_events, user_rows
+        newest = recorded.iloc[::-1]
+        rec_rows = pd.Index(self.item_ids).get_indexer(newest["ITEM_ID"].astype(str))
+        keep = rec_rows >= 0
+        rec_events = newest["EVENT_TYPE"].astype(str).str.lower().to_numpy()[keep]
+        merged = pd.DataFrame({"event": np.concatenate([rec_events, user_events]),
+                               "row": np.concatenate([rec_rows[keep], user_rows])})
+        merged = merged[merged.groupby("event", sort=False).cumcount() < RECENT_INTERACTIONS]
+        return merged["event"].to_numpy(), merged["row"].to_numpy(dtype=np.int64)
 
     def user_matches(self, c: Condition, wanted: list[str] | float, user_id: str | None) -> bool:
         """An IF condition on CurrentUser; False for a user the Users data does not know."""
@@ -674,7 +701,9 @@ class Evaluator:
              filter_name: str = "The filter") -> FilterMask:
         compiled = self.compile(text)
         values = dict(values or {})
-        key = (text, tuple(sorted(values.items())), user_id if compiled.per_user else None)
+        key: tuple[Any, ...] = (text, tuple(sorted(values.items())), user_id if compiled.per_user else None)
+        if compiled.per_user and user_id is not None and self.data.recorded_version is not None:
+            key += (self.data.recorded_version(user_id),)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:

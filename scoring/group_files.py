@@ -13,6 +13,7 @@ stored metrics they are read from the model's meta by recipe type (`stored_metri
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,7 @@ def solutions_and_campaigns(group: str, trained_at: int, *, metrics: Metrics | N
 def campaigns_config(group: str, created_at: int, trained_at: int, *,
                      metrics: Metrics | None = None, baseline: Metrics | None = None,
                      source: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """campaigns.json of a user's dataset group: no filters yet, metrics per solution."""
+    """campaigns.json of a user's dataset group: no filters yet, one event tracker, metrics per solution."""
     dataset_group: dict[str, Any] = {"name": group, "createdAt": created_at}
     if source:
         dataset_group["source"] = dict(source)
@@ -92,6 +93,7 @@ def campaigns_config(group: str, created_at: int, trained_at: int, *,
         "datasetGroup": dataset_group,
         **solutions_and_campaigns(group, trained_at, metrics=metrics, baseline=baseline),
         "filters": [],
+        "eventTrackers": [event_tracker(group, created_at)],
     }
 
 
@@ -119,6 +121,12 @@ def stored_metrics(solution: Mapping[str, Any] | None, recipe: str,
     if kind == recipes.RELATED_ITEMS:
         return StoredMetrics()
     return StoredMetrics(floats(model_meta.get("metrics")), floats(baseline) if baseline else None)
+
+
+def event_tracker(group: str, created_at: int) -> dict[str, Any]:
+    """A group's default event tracker: ACTIVE at once, its trackingId fixed by the group's name."""
+    tracking_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"personalize-console/{group}/event-tracker"))
+    return {"name": f"{group}-event-tracker", "trackingId": tracking_id, "createdAt": created_at}
 
 
 def write_text(path: Path, text: str) -> None:

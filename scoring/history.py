@@ -1,7 +1,9 @@
 """A user's interaction history, as the "Recent interactions" panel shows it beside the results.
 
 Personalize has no API that reads a user's interactions back, so only local dataset groups
-(which hold interactions.csv) have a history; a live campaign shows none.
+(which hold interactions.csv) have a history; a live campaign shows none. Events recorded since
+the last training (`EventStore.history`, or the events this console sent to a live tracker) are
+merged in, marked "recorded", so the panel shows what the campaign now knows.
 
 The interactions are indexed by user once (`groupby(...).indices`), so one lookup costs the
 user's own rows, not a scan of a million-row file on every rerun.
@@ -50,11 +52,21 @@ class InteractionsIndex:
         rows = self._rows.get(user_id)
         return set() if rows is None else set(self._frame["ITEM_ID"].to_numpy()[rows])
 
-    def history(self, user_id: str, limit: int = DEFAULT_LIMIT) -> UserHistory:
+    def history(self, user_id: str, limit: int = DEFAULT_LIMIT,
+                recorded: pd.DataFrame | None = None) -> UserHistory:
+        """The user's latest interactions, newest first; `recorded` (EventStore.history columns)
+        adds the events recorded with PutEvents, marked in a "Recorded" column."""
         rows = self._rows.get(user_id)
-        if rows is None:
+        has_recorded = recorded is not None and not recorded.empty
+        if rows is None and not has_recorded:
             return UserHistory(user_id, 0, _empty(self._context, self._titles is not None), None, None)
-        user = self._frame.iloc[rows]
+        user = self._frame.iloc[rows] if rows is not None else self._frame.iloc[0:0]
+        if has_recorded:
+            assert recorded is not None
+            user = user.assign(RECORDED=False)
+            extra = recorded.drop(columns=["SESSION_ID"], errors="ignore").assign(RECORDED=True)
+            user = pd.concat([user, extra[[c for c in extra.columns if c in user.columns]]],
+                             ignore_index=True)
         if "TIMESTAMP" in user.columns:
             # Newest first; the stable sort keeps file order among equal timestamps, reversed.
             user = user.iloc[::-1].sort_values("TIMESTAMP", ascending=False, kind="stable")
@@ -68,7 +80,9 @@ class InteractionsIndex:
             table["TITLE"] = self._titles.reindex(user["ITEM_ID"]).fillna("").to_numpy()
         table["Event type"] = user["EVENT_TYPE"] if "EVENT_TYPE" in user.columns else ""
         for column in self._context:
-            table[column] = user[column]
+            table[column] = user[column].fillna("") if column in user.columns else ""
+        if has_recorded:
+            table["Recorded"] = user["RECORDED"].map({True: "recorded", False: ""})
         return UserHistory(user_id, len(user), table.head(limit).reset_index(drop=True), first, last)
 
 

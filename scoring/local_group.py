@@ -2,9 +2,10 @@
 
 Both local clients of a folder share one LocalGroup, so the model is loaded once. Loaded
 groups are cached by folder and model file time, so retraining is picked up on the next call.
-Filters are read from campaigns.json again whenever the file changes (another process, e.g.
-the endpoint or the console, may have created or deleted one), and written atomically under
-a file lock by `update_filters`.
+Filters and event trackers are read from campaigns.json again whenever the file changes
+(another process, e.g. the endpoint or the console, may have created or deleted one), and
+written atomically under a file lock by `update_section`. Recorded events live in the group's
+`EventStore` (`group.events`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import arns, dataset, filters, paths, recipes
+from scoring.events import EventStore
 from scoring.model import MODEL_FILE, History, SoftmaxModel
 
 FILTERS_LOCK = ".campaigns.lock"
@@ -78,6 +80,19 @@ class Filter:
         return arns.local_arn("filter", self.name)
 
 
+@dataclass(frozen=True)
+class EventTracker:
+    """One event tracker of campaigns.json ("eventTrackers": [{"name", "trackingId", "createdAt"}])."""
+
+    name: str
+    tracking_id: str
+    created: datetime
+
+    @property
+    def arn(self) -> str:
+        return arns.local_arn("event-tracker", self.name)
+
+
 @dataclass(eq=False)
 class LocalGroup:
     path: Path
@@ -112,11 +127,10 @@ class LocalGroup:
     # -- users: w̄_u from the history ---------------------------------------------------
     def recorded_history(self, user_id: str | None) -> History:
         """Events recorded since training (PutEvents; by userId or sessionId), newest first."""
-        store = self.events
-        if user_id is None or store is None:
+        if user_id is None:
             return History.empty()
-        frame = store.history(user_id)
-        if frame is None or len(frame) == 0:
+        frame = self.events.history(user_id)
+        if len(frame) == 0:
             return History.empty()
         model = self.model
         items = model.item_rows([str(i) for i in frame["ITEM_ID"].tolist()[::-1]])
@@ -163,11 +177,6 @@ class LocalGroup:
         frame = pd.read_csv(file, dtype={"ITEM_ID": str}, keep_default_na=False)
         return frame.set_index("ITEM_ID", drop=False)
 
-    @property
-    def events(self) -> Any:
-        """The group's recorded events (scoring.events), or None where there is no store."""
-        return None
-
     @cached_property
     def campaigns(self) -> list[Campaign]:
         out = []
@@ -188,10 +197,10 @@ class LocalGroup:
     def solution(self, name: str) -> dict[str, Any] | None:
         return next((s for s in self.solutions() if s["name"] == name), None)
 
-    # -- filters -------------------------------------------------------------------------
-    @property
-    def filters(self) -> list[Filter]:
-        """The filters in campaigns.json now (re-read when the file changed since the last look)."""
+    # -- sections of campaigns.json that change while serving: filters, event trackers --------
+    def _section(self, key: str) -> list[dict[str, Any]]:
+        """One list of campaigns.json as it is now (re-read only when the file changed since the
+        last look: another process, e.g. the endpoint or the console, may have changed it)."""
         file = self.path / paths.CAMPAIGNS_FILE
         try:
             stat = file.stat()
@@ -199,36 +208,64 @@ class LocalGroup:
         except OSError:
             stamp = None
         with _lock:
-            if stamp is not None and stamp != self.__dict__.get("_filters_stamp"):
-                raw = json.loads(file.read_text()).get("filters", [])
-                self.__dict__["_filters"] = [_filter(f, self.created) for f in raw]
-                self.__dict__["_filters_stamp"] = stamp
-            elif "_filters" not in self.__dict__:
-                self.__dict__["_filters"] = [_filter(f, self.created) for f in self.config.get("filters", [])]
-            return list(self.__dict__["_filters"])
+            if stamp is not None and stamp != self.__dict__.get("_config_stamp"):
+                self.__dict__["_live_config"] = json.loads(file.read_text())
+                self.__dict__["_config_stamp"] = stamp
+            config = self.__dict__.get("_live_config", self.config)
+            return [dict(row) for row in config.get(key, [])]
 
-    def filter(self, arn: str) -> Filter | None:
-        return next((f for f in self.filters if f.arn == arn), None)
-
-    def update_filters(self, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
-        """Read-modify-write the "filters" of campaigns.json atomically (file lock, temp file + rename)."""
+    def update_section(self, key: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        """Read-modify-write one list of campaigns.json atomically (file lock, temp file + rename)."""
         file = self.path / paths.CAMPAIGNS_FILE
         with open(self.path / FILTERS_LOCK, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 config = json.loads(file.read_text())
-                config["filters"] = change(list(config.get("filters", [])))
+                config[key] = change(list(config.get(key, [])))
                 tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
                 tmp.write_text(json.dumps(config, indent=2) + "\n")
                 tmp.replace(file)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    # -- filters -------------------------------------------------------------------------
+    @property
+    def filters(self) -> list[Filter]:
+        """The filters in campaigns.json now."""
+        return [_filter(f, self.created) for f in self._section("filters")]
+
+    def filter(self, arn: str) -> Filter | None:
+        return next((f for f in self.filters if f.arn == arn), None)
+
+    def update_filters(self, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        """Read-modify-write the "filters" of campaigns.json atomically."""
+        self.update_section("filters", change)
+
+    # -- real-time events ------------------------------------------------------------------
+    @property
+    def event_trackers(self) -> list[EventTracker]:
+        """The event trackers in campaigns.json now (Personalize allows one per dataset group)."""
+        return [_tracker(t, self.created) for t in self._section("eventTrackers")]
+
+    def event_tracker(self, *, arn: str | None = None, tracking_id: str | None = None) -> EventTracker | None:
+        return next((t for t in self.event_trackers
+                     if (arn is None or t.arn == arn) and (tracking_id is None or t.tracking_id == tracking_id)),
+                    None)
+
+    @cached_property
+    def events(self) -> EventStore:
+        """The events recorded by PutEvents (and PutItems / PutUsers). Like Personalize's individually
+        recorded data they stay when the group is retrained; every training reads them all."""
+        file = self.path / paths.INTERACTIONS_FILE
+        fields = list(pd.read_csv(file, nrows=0).columns) if file.exists() else []
+        return EventStore(self.path, fields)
+
     @cached_property
     def filter_data(self) -> filters.FilterData:
         """Items, users and interactions as filters read them; users and interactions load on first use."""
         return filters.FilterData(self.model.item_ids, self.items, lambda: dataset.load_users(self.path),
-                                  lambda: _interactions(self.path))
+                                  lambda: _interactions(self.path), recorded=self.events.history,
+                                  recorded_version=self.events.version)
 
     @cached_property
     def evaluator(self) -> filters.Evaluator:
@@ -238,6 +275,11 @@ class LocalGroup:
 def _filter(raw: dict[str, Any], default_created: datetime) -> Filter:
     created = _timestamp(raw["createdAt"]) if raw.get("createdAt") is not None else default_created
     return Filter(name=str(raw["name"]), expression=str(raw["filterExpression"]), created=created)
+
+
+def _tracker(raw: dict[str, Any], default_created: datetime) -> EventTracker:
+    created = _timestamp(raw["createdAt"]) if raw.get("createdAt") is not None else default_created
+    return EventTracker(name=str(raw["name"]), tracking_id=str(raw["trackingId"]), created=created)
 
 
 def _interactions(path: Path) -> pd.DataFrame | None:

@@ -459,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  campaign {campaign.arn}  ({campaign.recipe})")
     print(f"Point boto3 at it:\n  export AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME={url}\n"
           f"  export AWS_ENDPOINT_URL_PERSONALIZE={url}\n"
+          f"  export AWS_ENDPOINT_URL_PERSONALIZE_EVENTS={url}\n"
           "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1\n"
           "Ctrl+C stops it.", flush=True)
     while not stop.wait(0.5):

@@ -82,15 +82,24 @@ def _scatter_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 
 def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
-          history: pd.DataFrame | None = None, dim: int = DIM, window: int = WINDOW,
-          epochs: int = EPOCHS, seed: int = 0, max_examples: int = MAX_EXAMPLES,
-          progress: Progress | None = None) -> SoftmaxModel:
-    """Train on `interactions`; the served history snapshot comes from `history` (default: the
-    same interactions), so users held out of training are still served from their history."""
+          history: pd.DataFrame | None = None, known: pd.DataFrame | None = None,
+          dim: int = DIM, window: int = WINDOW, epochs: int = EPOCHS, seed: int = 0,
+          max_examples: int = MAX_EXAMPLES, progress: Progress | None = None) -> SoftmaxModel:
+    """Train on `interactions`.
+
+    The served history snapshot comes from `history` (default: the same interactions), so
+    users held out of training are still served from their history; events recorded with
+    PutEvents are left out of it because the group serves them from its event store. Items
+    and event types are those of `known` (default: `history`), so every item is scored.
+    """
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    item_ids = catalogue(interactions if history is None else history, items)
-    event_types = event_type_names(interactions if history is None else history)
+    if history is None:
+        history = interactions
+    if known is None:
+        known = history
+    item_ids = catalogue(known, items)
+    event_types = event_type_names(known)
     seq = encode(interactions, item_ids, event_types)
     n_items, d, n = item_ids.size, dim, seq.items.size
     n_context = len(seq.context_names)
@@ -168,7 +177,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         if progress is not None and (step % 20 == 0 or step == steps - 1):
             progress((step + 1) / steps)
 
-    served = seq if history is None else encode(history, item_ids, event_types, seq.context_names)
+    served = seq if history is interactions else encode(history, item_ids, event_types, seq.context_names)
     user_ids, user_history, user_events = snapshot(served, window)
     zeros = np.zeros((n_items, 1), dtype=np.float32)
     return SoftmaxModel(
@@ -194,7 +203,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
 
 
 def train_with_metrics(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
-                       dim: int = DIM, epochs: int = EPOCHS, seed: int = 0, refit: bool = False,
+                       recorded: pd.DataFrame | None = None, dim: int = DIM, epochs: int = EPOCHS,
+                       seed: int = 0, refit: bool = False,
                        progress: Progress | None = None) -> SoftmaxModel:
     """A model to serve, with Personalize-protocol metrics (model and popularity) in its meta.
 
@@ -204,25 +214,33 @@ def train_with_metrics(interactions: pd.DataFrame, *, items: pd.DataFrame | None
     served from their history, because the encoder needs no per-user weights. `refit=True`
     trains again on every user's interactions; the metrics then describe the procedure, as a
     solution version's metrics do, not that exact set of weights.
+
+    `recorded`: events recorded with PutEvents since the import. Like Personalize's next
+    training, this one learns from them; the group keeps serving them from its event store.
     """
     def stage(lo: float, hi: float) -> Progress | None:
         return None if progress is None else (lambda f: progress(lo + (hi - lo) * f))
 
-    split = protocol_split(interactions, seed=seed)
-    held = train(split.train, items=items, history=interactions, dim=dim, epochs=epochs,
-                 seed=seed, progress=stage(0.0, 0.5 if refit else 1.0))
+    everything = interactions
+    if recorded is not None and len(recorded):
+        columns = [c for c in interactions.columns if c in recorded.columns]
+        everything = pd.concat([interactions, recorded[columns]], ignore_index=True)
+    split = protocol_split(everything, seed=seed)
+    held = train(split.train, items=items, history=interactions, known=everything, dim=dim,
+                 epochs=epochs, seed=seed, progress=stage(0.0, 0.5 if refit else 1.0))
     metrics = evaluate(held, split)
     baseline = popularity_baseline(split, item_ids=held.item_ids)
     model = held
     if refit:
-        model = train(interactions, items=items, dim=dim, epochs=epochs, seed=seed,
-                      progress=stage(0.5, 1.0))
+        model = train(everything, items=items, history=interactions, dim=dim, epochs=epochs,
+                      seed=seed, progress=stage(0.5, 1.0))
     meta = dict(model.meta)
     meta.update({
         "metrics": metrics, "baseline_metrics": baseline,
         "holdout": {"split": protocol_description(), "test_queries": split.queries,
                     "test_users": split.queries, "train_interactions": int(len(split.train)),
-                    "interactions": int(len(interactions)),
+                    "interactions": int(len(everything)),
+                    "recorded_events": int(len(everything) - len(interactions)),
                     "served_model": "refit on all interactions" if refit else "the evaluated model",
                     "training_seconds": held.meta["training_seconds"]},
     })

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from scoring import arns, dataset, group_files, importing, local_group, paths
+from scoring.events import EventStore
 from scoring.model import MODEL_FILE
 from scoring.training import DIM, EPOCHS, train_with_metrics
 
@@ -215,9 +216,10 @@ def _train_into(folder: Path, name: str, report: importing.ImportReport,
     """Train on folder's CSVs; write model.npz, then campaigns.json (which makes it a group)."""
     interactions = dataset.load_interactions(folder)
     items = dataset.load_items(folder)
+    recorded = EventStore(folder, list(interactions.columns)).all_events()
     say(0.02, "Training")
     model = train_with_metrics(
-        interactions, items=items, dim=settings.dim, epochs=settings.epochs, seed=settings.seed,
+        interactions, items=items, recorded=recorded, dim=settings.dim, epochs=settings.epochs, seed=settings.seed,
         refit=settings.refit, progress=lambda f: say(0.02 + 0.9 * f, "Training"))
     say(0.94, "Evaluated on the hold-out")
     model.save(folder / MODEL_FILE)
@@ -229,6 +231,8 @@ def _train_into(folder: Path, name: str, report: importing.ImportReport,
         name, created_at, now, metrics=metrics, baseline=baseline,
         source={"importedFrom": origin, "files": list(report.files)})
     config["filters"] = list(previous.get("filters", []))  # retraining keeps the group's filters
+    if "eventTrackers" in previous:  # ... and its event trackers (a deleted one stays deleted)
+        config["eventTrackers"] = list(previous["eventTrackers"])
     group_files.write_text(folder / paths.CAMPAIGNS_FILE, json.dumps(config, indent=2) + "\n")
     return Created(name, folder, report, metrics, baseline,
                    float(model.meta.get("holdout", {}).get("training_seconds", 0.0)))

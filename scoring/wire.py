@@ -5,6 +5,9 @@ Amazon Personalize answers it:
 
 - runtime, rest-json: `POST /recommendations`, `POST /personalize-ranking` (routes read from
   botocore's `personalize-runtime` service model), the request members in a JSON body;
+- events, rest-json: `POST /events`, `/items`, `/users` (and `/actions`, `/action-interactions`,
+  which answer that local groups have no action datasets), read from the `personalize-events`
+  model; a success has an empty body, as the service sends it;
 - control plane, JSON 1.1: `POST /` with `X-Amz-Target: AmazonPersonalize.<Operation>`, mapped to
   the snake_case method of the local control client.
 
@@ -32,12 +35,15 @@ from botocore.model import ServiceModel
 
 from scoring import errors, validation
 from scoring.control_client import LocalControlClient
+from scoring.events_client import LocalEventsClient
 from scoring.runtime_client import LocalRuntimeClient
 
 log = logging.getLogger(__name__)
 
 RUNTIME = "personalize-runtime"
 CONTROL = "personalize"
+EVENTS = "personalize-events"
+REST_SERVICES = (RUNTIME, EVENTS)
 
 #: Request bodies larger than this are refused with 413 (Personalize's largest valid request,
 #: 500 IDs of 256 characters plus context and filters, is well under 200 KiB).
@@ -79,14 +85,20 @@ def service_model(service: str) -> ServiceModel:
 
 
 @cache
+def rest_routes() -> dict[str, tuple[str, str, str]]:
+    """requestUri -> (service, HTTP method, operation name) of the rest-json services' models."""
+    routes = {}
+    for service in REST_SERVICES:
+        model = service_model(service)
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            routes[http["requestUri"].split("?", 1)[0]] = (service, http["method"], name)
+    return routes
+
+
 def runtime_routes() -> dict[str, tuple[str, str]]:
     """requestUri -> (HTTP method, operation name) from the runtime service model."""
-    model = service_model(RUNTIME)
-    routes = {}
-    for name in model.operation_names:
-        http = model.operation_model(name).http
-        routes[http["requestUri"].split("?", 1)[0]] = (http["method"], name)
-    return routes
+    return {route: (method, op) for route, (service, method, op) in rest_routes().items() if service == RUNTIME}
 
 
 @cache
@@ -101,14 +113,14 @@ def input_members(service: str, operation: str) -> frozenset[str]:
 
 def warm_up() -> None:
     """Load every model and shape a request needs now, not on (8 concurrent) first requests."""
-    for service in (RUNTIME, CONTROL):
+    for service in (RUNTIME, CONTROL, EVENTS):
         for operation in service_model(service).operation_names:
             input_members(service, operation)
             try:
                 validation.check_boto3_params(service, operation, {})
             except ParamValidationError:
                 pass
-    errors.service_exceptions(RUNTIME), errors.service_exceptions(CONTROL)
+    errors.service_exceptions(RUNTIME), errors.service_exceptions(CONTROL), errors.service_exceptions(EVENTS)
 
 
 def _json_default(value: Any) -> Any:
@@ -160,11 +172,13 @@ def _check_content_type(headers: Mapping[str, str], json11: bool) -> None:
 
 
 class Endpoint:
-    """The local dataset group's two clients behind Personalize's HTTP interface."""
+    """The local dataset group's three clients behind Personalize's HTTP interface."""
 
-    def __init__(self, runtime: LocalRuntimeClient, control: LocalControlClient) -> None:
+    def __init__(self, runtime: LocalRuntimeClient, control: LocalControlClient,
+                 events: LocalEventsClient | None = None) -> None:
         self.runtime = runtime
         self.control = control
+        self.events = events if events is not None else LocalEventsClient(runtime.group)
 
     # -- entry point ---------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
@@ -180,8 +194,8 @@ class Endpoint:
             elif route == "/":
                 json11 = True
                 reply = self._control(method, headers, body)
-            elif route in runtime_routes():
-                reply = self._runtime(method, route, headers, body)
+            elif route in rest_routes():
+                reply = self._rest(method, route, headers, body)
             elif route in HEALTH_ROUTES:
                 if method not in ("GET", "HEAD"):
                     raise _method_not_allowed(method, route, "GET, HEAD")
@@ -189,7 +203,8 @@ class Endpoint:
             else:
                 raise WireError(404, "NotFoundException", f"No route for {method} {route[:200]}: the local "
                                 "endpoint serves POST /recommendations, POST /personalize-ranking, "
-                                "POST / (control plane, X-Amz-Target) and GET /ping.")
+                                "POST /events, /items, /users, POST / (control plane, X-Amz-Target) "
+                                "and GET /ping.")
         except WireError as exc:
             reply = error_reply(exc.status, exc.code, exc.message, json11=exc.json11 or json11)
             reply.headers.update(exc.headers)
@@ -200,14 +215,17 @@ class Endpoint:
         reply.headers["x-amzn-RequestId"] = request_id
         return reply
 
-    # -- runtime: rest-json --------------------------------------------------------------
-    def _runtime(self, method: str, route: str, headers: Mapping[str, str], body: bytes) -> Reply:
-        http_method, operation = runtime_routes()[route]
+    # -- runtime and events: rest-json -------------------------------------------------------
+    def _rest(self, method: str, route: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        service, http_method, operation = rest_routes()[route]
         if method != http_method:
             raise _method_not_allowed(method, route, http_method)
         _check_content_type(headers, json11=False)
         params = decode(body)
-        payload = self._call(RUNTIME, self.runtime, operation, params, json11=False)
+        client = self.runtime if service == RUNTIME else self.events
+        payload = self._call(service, client, operation, params, json11=False)
+        if service_model(service).operation_model(operation).output_shape is None:
+            return Reply(200, b"", {"Content-Type": REST_JSON})  # PutEvents & co: an empty body
         return Reply(200, encode(payload), {"Content-Type": REST_JSON})
 
     # -- control plane: JSON 1.1 ---------------------------------------------------------

@@ -86,11 +86,14 @@ class LiveAws:
     def __init__(self) -> None:
         self.runtime, self.runtime_stub = stubbed("personalize-runtime")
         self.control, self.control_stub = stubbed("personalize")
+        self.events, self.events_stub = stubbed("personalize-events")
         self.calls: list[tuple[str, str | None, str | None, str | None]] = []
 
     def __call__(self, service: str, region: str | None, profile: str | None = None,
                  endpoint_url: str | None = None) -> Any:
         self.calls.append((service, region, profile, endpoint_url))
+        if service == "personalize-events":
+            return self.events
         return self.runtime if service == "personalize-runtime" else self.control
 
     def queue_campaign(self, *, paged: bool = True) -> None:
