@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from components.runner import Result
+from components.safe_text import md
 from scoring import results
 
 _ROW_HEIGHT = 35
@@ -57,5 +58,5 @@ def render(result: Result) -> None:
                  column_config=_column_config(results.top_score(table)))
     st.download_button("Download CSV", data=results.to_csv(table), file_name=_file_name(result),
                        mime="text/csv", key="download_csv", on_click="ignore", icon=":material/download:")
-    st.caption(f"recommendationId {result.response.get('recommendationId', '—')} · "
+    st.caption(f"recommendationId {md(result.response.get('recommendationId', '—'))} · "
                f"answered in {result.elapsed_ms:,.0f} ms")

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import arns, dataset, group_files, importing, local_group, paths
+from scoring import access, arns, dataset, group_files, importing, local_group, paths
 from scoring.model import MODEL_FILE
 from scoring.train import DIM, EPOCHS, train_with_metrics
 
@@ -154,6 +154,8 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
         if progress is not None:
             progress(min(max(fraction, 0.0), 1.0), what)
 
+    if access.read_only():
+        raise GroupError(access.refusal("Training a dataset group"))
     target = Path(out) if out is not None else _root(root) / name
     problem = name_problem(name)
     if problem:
@@ -217,6 +219,8 @@ def _check_target(target: Path, overwrite: bool) -> None:
 def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSettings(),
                      progress: Progress | None = None) -> Created:
     """Train again on a group folder's own CSVs; rewrites model.npz and campaigns.json only."""
+    if access.read_only():
+        raise GroupError(access.refusal("Training a dataset group"))
     directory = Path(directory)
     if _is_demo(directory):
         raise GroupError(f"{directory} is the demo dataset group: rebuild it with "
@@ -389,6 +393,8 @@ def summary(path: Path) -> GroupSummary:
 
 def delete_group(name: str, *, root: Path | None = None) -> Path:
     """Delete the user group `root/name` (never the demo); returns the folder it was in."""
+    if access.read_only():
+        raise GroupError(access.refusal("Deleting a dataset group"))
     base = _root(root)
     target = base / name
     if name == DEMO_NAME or _is_demo(target):
