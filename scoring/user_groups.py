@@ -396,10 +396,12 @@ def delete_group(name: str, *, root: Path | None = None) -> Path:
     if access.read_only():
         raise GroupError(access.refusal("Deleting a dataset group"))
     base = _root(root)
+    if not NAME_PATTERN.fullmatch(name):  # first: a NUL or ".." must not reach the file system
+        raise GroupError(f"{name!r} is not a dataset group under {base}.")
     target = base / name
     if name == DEMO_NAME or _is_demo(target):
         raise GroupError("The demo dataset group cannot be deleted (it would rebuild itself).")
-    if not NAME_PATTERN.fullmatch(name) or target.resolve().parent != base.resolve():
+    if target.resolve().parent != base.resolve():
         raise GroupError(f"{name!r} is not a dataset group under {base}.")
     if not (target / paths.CAMPAIGNS_FILE).is_file():
         raise GroupError(f"{target} is not a local dataset group (it has no campaigns.json).")
