@@ -115,7 +115,8 @@ class CheckedClient:
                 raise  # botocore's own errors say what they are
             except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
                 # botocore's parser fails like this on an answer of the wrong shape.
-                raise MalformedAnswer(self._endpoint, operation, f"{type(exc).__name__}: {exc}") from None
+                raise MalformedAnswer(self._endpoint, operation, "its JSON does not fit the "
+                                      f"response's shape: {type(exc).__name__}: {exc}") from None
             shape = self._client.meta.service_model.operation_model(operation).output_shape
             found = problems(response, shape, operation)
             if found:
