@@ -5,9 +5,11 @@ tooltips, radio and segmented-control options, and more. IDs, titles, filter nam
 values come from users and shared links, so `?user=**B0LD** [x](https://evil.example)` must show
 those characters, not bold text and a live link. `md` backslash-escapes (CommonMark escapes)
 every character that can start inline markup (emphasis, code, links and images, raw HTML and
-entities, LaTeX, `:red[...]` directives, `:material/...:` icons), the `://`, `www.` and `@` of
-GFM's bare autolinks, and list/heading/quote markers at the start; line breaks become spaces so
-text cannot open a block. Characters that cannot start markup (`-` `.` `:` `/` in IDs and ARNs)
+entities, LaTeX, `:red[...]` directives, `:material/...:` icons) and list/heading/quote markers
+at the start; line breaks become spaces so text cannot open a block. GFM's bare autolinks
+(`https://...`, `www....`, `a@b.c`) are found in the text *after* escapes are resolved, so no
+escape stops them: an invisible WORD JOINER (U+2060) goes inside `://`, after `www` and before
+`@`, which breaks the pattern and shows nothing (a browser test checks that no link appears). Characters that cannot start markup (`-` `.` `:` `/` in IDs and ARNs)
 are left alone, so the markdown source still reads as the text. (Emoji shortcodes such as
 `:smile:` are left: they fetch nothing and link nowhere.)
 """
@@ -17,8 +19,10 @@ from __future__ import annotations
 import html
 import re
 
-_ALWAYS = re.compile(r"([\\`*_{}\[\]<>#!|~$&@])")
-_AUTOLINK = re.compile(r":(?=//)|(?<=\bwww)\.|(?<=\bWWW)\.|:(?=material/)", re.IGNORECASE)
+_ALWAYS = re.compile(r"([\\`*_{}\[\]<>#!|~$&])")
+_ICON = re.compile(r":(?=material/)", re.IGNORECASE)
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+JOINER = "\u2060"  # WORD JOINER: invisible, and not part of any URL or e-mail pattern
 _BLOCK_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\v\f]+")
 
@@ -26,7 +30,8 @@ _BREAKS = re.compile(r"[\r\n\u2028\u2029\v\f]+")
 def md(text: object) -> str:
     """`text` as markdown that renders exactly those characters."""
     value = _ALWAYS.sub(r"\\\1", _BREAKS.sub(" ", str(text)))
-    value = _AUTOLINK.sub(lambda m: "\\" + m.group(0), value)
+    value = _ICON.sub(r"\\:", value)
+    value = _AUTOLINK.sub(JOINER, value)
     match = _BLOCK_START.match(value)
     if match:
         marker = match.group(2)

@@ -63,9 +63,10 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def rendered(markdown: str) -> str:
-    """Markdown source as the text it shows: CommonMark backslash escapes removed (the pages
-    escape user-supplied text with `components.safe_text.md`)."""
-    return _ESCAPED.sub(r"\1", markdown)
+    """Markdown source as the text it shows: CommonMark backslash escapes and the invisible
+    word joiners that stop autolinks removed (the pages escape user-supplied text with
+    `components.safe_text.md`)."""
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")
 
 
 def errors_of(at: AppTest) -> list[str]:

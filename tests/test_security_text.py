@@ -24,8 +24,8 @@ from tests.app_support import new_app, rendered
 
 PAYLOAD = "**B0LD** [x](https://evil.example) ![i](http://host/track.png) <b>h</b> $x^2$ :red[r] www.evil.example"
 UNSAFE = [re.compile(p) for p in (r"(?<!\\)\*\*B0LD", r"(?<!\\)\[x(?<!\\)\]", r"(?<!\\)!(?<!\\)\[i",
-                                  r"https://evil", r"(?<!\\)<b>", r"(?<!\\)\$x", r"(?<!\\):red(?<!\\)\[",
-                                  r"www\.evil")]
+                                  r"https?://", r"(?<!\\)<b>", r"(?<!\\)\$x", r"(?<!\\):red(?<!\\)\[",
+                                  r"www\.", r"\w@\w")]
 
 
 def markdown_texts(at: AppTest) -> list[str]:
@@ -75,6 +75,13 @@ def test_md_keeps_block_markers_and_breaks_inert(text: str) -> None:
     assert "\n" not in escaped and "\r" not in escaped
     assert rendered(escaped) == " ".join(text.replace("\r\n", "\n").split("\n"))
     assert not re.match(r"\s*([#>+-]|\d+[.)])", escaped)
+
+
+def test_bare_autolinks_are_broken_invisibly() -> None:
+    for text in ("https://evil.example", "see www.evil.example", "mail me@evil.example", "HTTP://X.EXAMPLE"):
+        escaped = md(text)
+        assert not re.search(r"(?i)https?://|www\.|\w@\w", escaped)
+        assert rendered(escaped) == text
 
 
 def test_ids_and_arns_read_as_themselves() -> None:
