@@ -22,7 +22,7 @@ import streamlit as st
 
 import scoring.aws
 from components import errors as error_view
-from components import share, sources
+from components import read_only, share, sources
 from components.safe_text import code, md
 from scoring import errors, shareable
 
@@ -113,7 +113,9 @@ def _confirm_endpoint(pending: str) -> None:
 
 def _aws_config() -> sources.SourceConfig:
     pending = st.session_state.get(_PENDING_ENDPOINT)
-    if pending:
+    if pending and read_only.active():
+        del st.session_state[_PENDING_ENDPOINT]  # a shared console signs for its host: never
+    elif pending:
         _confirm_endpoint(pending)
     regions = scoring.aws.regions() or [DEFAULT_REGION]
     _choose("aws_region", regions, scoring.aws.default_region() or DEFAULT_REGION)
@@ -123,8 +125,12 @@ def _aws_config() -> sources.SourceConfig:
     profile = st.selectbox("Profile", profiles, key="aws_profile", persist_state="session",
                            help="Profiles from your AWS config files (names only). Credentials are "
                                 "found by boto3 and never shown.")
-    endpoint = st.text_input("Endpoint URL (optional)", key="aws_endpoint", persist_state="session",
-                             placeholder="e.g. http://127.0.0.1:8080 for `python -m scoring.server`")
+    if read_only.active():
+        read_only.note("A custom endpoint URL")
+        endpoint = ""
+    else:
+        endpoint = st.text_input("Endpoint URL (optional)", key="aws_endpoint", persist_state="session",
+                                 placeholder="e.g. http://127.0.0.1:8080 for `python -m scoring.server`")
     return sources.SourceConfig(
         sources.AWS, region=region,
         profile=None if profile == scoring.aws.DEFAULT_PROFILE else profile,

@@ -4,7 +4,8 @@ Serving the console to a team (README, "Serving the console to a team") lets eve
 open it act on the machine it runs on. `CONSOLE_READ_ONLY=1` (or `--read-only` after `--` on
 the `streamlit run` command line) turns off everything that writes on that machine or reads its
 folders: training, replacing and deleting dataset groups, creating and deleting filters,
-recording events, and the "folder on the server" source. Pages hide those controls and say so
+recording events, the "folder on the server" source, and custom AWS endpoint URLs (the
+host's credentials would sign requests to a server a visitor chose). Pages hide those controls and say so
 (`components.read_only`); `scoring` refuses them too, so no page can forget.
 """
 
@@ -22,6 +23,7 @@ OFF: tuple[str, ...] = (
     "creating and deleting filters",
     "recording events",
     "reading folders on the server",
+    "custom AWS endpoint URLs",
 )
 
 WHY = (f"This console runs in read-only mode ({ENV}=1), as a shared deployment should: nothing "

@@ -127,6 +127,24 @@ def test_filters_cannot_be_created_or_deleted(demo_dir: Path) -> None:
     assert [f["name"] for f in control.list_filters(datasetGroupArn=group)["Filters"]] == before
 
 
+def test_no_custom_endpoint_even_from_a_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    from scoring import aws
+
+    def no_aws(*args: object, **kwargs: object) -> None:  # hermetic: never AWS from a test
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(aws, "live_client", no_aws)
+    at = new_app()
+    at.query_params.update({"source": "aws", "region": "us-east-1", "endpoint": "https://attacker.example"})
+    at.run()
+    assert not at.exception
+    assert not [t for t in at.sidebar.text_input if t.key == "aws_endpoint"]
+    assert not [b for b in at.sidebar.button if b.key == "endpoint_accept"]
+    assert "A custom endpoint URL is off in read-only mode" in " ".join(rendered(c.value) for c in at.sidebar.caption)
+
+
 def test_the_flag_works_like_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(access.ENV)
     monkeypatch.setattr("sys.argv", ["app.py"])
