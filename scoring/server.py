@@ -175,12 +175,12 @@ class Handler(BaseHTTPRequestHandler):
         headers = Headers()
         budget = MAX_HEADER_BYTES
         deadline = time.monotonic() + HEADER_TIMEOUT
+        # One timeout for every read of the block, and the deadline checked between lines.
+        self.connection.settimeout(min(HEADER_TIMEOUT, self.timeout or HEADER_TIMEOUT))
         for _ in range(MAX_HEADERS + 1):
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if time.monotonic() > deadline:
                 self.send_error(408, f"The request headers did not arrive within {HEADER_TIMEOUT:g} s.")
                 return False
-            self.connection.settimeout(min(left, self.timeout or left))
             try:
                 line = self.rfile.readline(min(MAX_LINE, budget) + 1)
             except TimeoutError:
