@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+## Loopback by default (see SECURITY.md); `make run ADDRESS=0.0.0.0` serves the network.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test demo bench clean serve
 
@@ -22,8 +24,8 @@ demo: $(VENV)/.installed
 
 ## Start the console on the local demo campaign (no AWS account needed).
 run: demo
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false --client.toolbarMode viewer
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## Serve the demo campaigns over Personalize's own HTTP APIs, so unmodified boto3 code runs
 ## against them (AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME, _PERSONALIZE and _PERSONALIZE_EVENTS

@@ -1,14 +1,15 @@
 """Personalize Campaign Console: page config, the shared sidebar, and the page router.
 
 The sidebar (source + campaign) runs before every page; a failure to list campaigns is shown
-once, and the page then explains what to do instead of showing content.
+once, and the page then explains what to do instead of showing content. In read-only mode
+(CONSOLE_READ_ONLY=1) a banner above every page says what is off and why.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import sidebar
+from components import read_only, sidebar
 
 st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
                    layout="wide")
@@ -30,4 +31,5 @@ page = st.navigation({
 })
 
 sidebar.render()
+read_only.banner()  # read-only mode: every page says what is off and why
 page.run()

@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import errors, sidebar, sources
 from components.sidebar import Selection
+from components.safe_text import md
 from scoring import campaigns, group_files, recipes, results
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
@@ -52,10 +53,10 @@ def selected_or_stop() -> tuple[Selection, campaigns.CampaignDetails]:
 
 
 def header(details: campaigns.CampaignDetails, page: str) -> None:
-    st.title(f"{page}: {details.name}")
+    st.title(f"{page}: {md(details.name)}")
     status = details.status or "UNKNOWN"
     st.badge(status, color=_STATUS_COLOUR.get(status, "orange"))  # type: ignore[arg-type]
-    st.caption(f"{details.arn} · recipe {details.recipe} ({details.kind.replace('_', ' ').lower()})")
+    st.caption(f"{md(details.arn)} · recipe {md(details.recipe)} ({details.kind.replace('_', ' ').lower()})")
 
 
 def _when(value: datetime | None) -> str:

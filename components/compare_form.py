@@ -16,6 +16,7 @@ import streamlit as st
 
 from components import campaign_view, errors, request_form, sources
 from components.sidebar import DEMO_CAMPAIGN, Selection
+from components.safe_text import md
 from scoring import requests
 from scoring.campaigns import CampaignDetails
 
@@ -56,7 +57,7 @@ class SideRequest:
 def source_note(selection: Selection) -> None:
     """Say once, above the two sides, which sources they can use."""
     if selection.config.is_local:
-        st.caption(f"Both sides use the sidebar's source ({selection.config.label}). To compare a live "
+        st.caption(f"Both sides use the sidebar's source ({md(selection.config.label)}). To compare a live "
                    "campaign with the local demo, choose **Amazon Personalize** in the sidebar: each "
                    "side can then switch to the local demo.")
     else:
@@ -71,7 +72,7 @@ def _side_selection(selection: Selection, key: str) -> Selection | None:
     local = sources.SourceConfig(sources.LOCAL, group=sources.DEMO_GROUP)
     options = {"sidebar": f"Sidebar: {selection.config.label}", "local": "Local demo"}
     st.session_state.setdefault(f"{key}_source", "sidebar")
-    choice = st.segmented_control("Source", list(options), format_func=options.get, key=f"{key}_source",
+    choice = st.segmented_control("Source", list(options), format_func=lambda o: md(options[o]), key=f"{key}_source",
                                   persist_state="session")
     if choice != "local":
         return selection
@@ -88,7 +89,7 @@ def _side_selection(selection: Selection, key: str) -> Selection | None:
 def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDetails | None:
     names = {c["campaignArn"]: c["name"] for c in side.campaigns}
     if not names:
-        st.info(f"No campaigns in {side.config.label}.")
+        st.info(f"No campaigns in {md(side.config.label)}.")
         return None
     arns = list(names)
     if st.session_state.get(f"{key}_campaign") not in arns:
@@ -165,7 +166,7 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
     details = _campaign(chosen, key, selection.campaign_arn)
     if details is None:
         return None, None
-    st.caption(f"recipe {details.recipe} ({details.kind.replace('_', ' ').lower()})"
+    st.caption(f"recipe {md(details.recipe)} ({details.kind.replace('_', ' ').lower()})"
                + ("" if details.has_scores else " · returns no scores"))
     suggestions = request_form.suggestions_for(chosen, details)
     _prefill(key, suggestions)

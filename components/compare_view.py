@@ -8,8 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components import errors as error_view
 from components import figures
 from components.compare_form import SideRequest, items_frame
+from components.safe_text import md
 from scoring import compare, errors, results
 
 _RESULT = "_compare_result"
@@ -44,7 +46,7 @@ def _ask(request: SideRequest) -> Answer | None:
         response = getattr(runtime, request.method)(**request.params)
     except Exception as exc:
         problem = errors.explain(exc)
-        st.error(f"Request {request.side} failed. " + problem.text(), icon=":material/error:")
+        st.error(f"Request {request.side} failed. " + error_view.problem_markdown(problem), icon=":material/error:")
         return None
     table = results.to_table(response, items_frame(request))
     return Answer(request.side, request.label, request.selection.config.key, request.params, table)
@@ -124,7 +126,7 @@ def _list_table(answer: Answer, other: Answer, key: str) -> None:
     table[there] = [str(other_rank[i]) if i in other_rank else "—" for i in table["Item ID"]]
     top = results.top_score(table)
     shown = ["Rank", "Item", "Score", there] if top is not None else ["Rank", "Item", there]
-    st.markdown(f"**{answer.side}** · {answer.label}")
+    st.markdown(f"**{answer.side}** · {md(answer.label)}")
     st.dataframe(table, hide_index=True, key=key, column_order=shown,
                  height=35 * (min(len(table), 25) + 1) + 3, column_config={
                      "Rank": st.column_config.NumberColumn("Rank", format="%d", width=48),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.safe_text import plot
 from scoring import results
 
 BAR_COLOUR = "#FF9900"  # the console's orange
@@ -25,7 +26,7 @@ def _label(row: pd.Series) -> str:
     text = f"{row['Item ID']}" if not isinstance(title, str) or not title else f"{title}"
     if len(text) > _LABEL_CHARS:
         text = text[: _LABEL_CHARS - 1] + "…"
-    return f"{int(row['Rank'])}. {text}"
+    return f"{int(row['Rank'])}. {plot(text)}"
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -41,7 +42,7 @@ def top_scores(table: pd.DataFrame, *, title: str = "Scores of the returned item
     if scored.empty:
         return _empty(title, "This campaign's recipe returns no scores.")
     labels = [_label(row) for _, row in scored.iterrows()]
-    hover = [f"Item {row['Item ID']}" + (f" — {row['TITLE']}" if isinstance(row.get("TITLE"), str) else "")
+    hover = [plot(f"Item {row['Item ID']}" + (f" — {row['TITLE']}" if isinstance(row.get("TITLE"), str) else ""))
              for _, row in scored.iterrows()]
     fig = go.Figure(go.Bar(
         x=scored["Score"].to_numpy(dtype=float), y=labels, orientation="h", marker_color=BAR_COLOUR,
@@ -82,7 +83,7 @@ def catalogue_distribution(scores: np.ndarray, shown_ids: Sequence[str], shown_s
             x=[s for _, s in points], y=[-0.06 * top] * len(points), mode="markers",
             marker={"symbol": "triangle-up", "size": 11, "color": SHOWN_COLOUR,
                     "line": {"width": 1, "color": "white"}},
-            name=f"the {len(points)} items shown", text=[f"item {i}" for i, _ in points],
+            name=f"the {len(points)} items shown", text=[f"item {plot(i)}" for i, _ in points],
             hovertemplate="%{text}<br>score %{x:.6f}<extra></extra>",
         ))
     if summary.mean > 0:
@@ -193,7 +194,7 @@ def _wrap(text: str, width: int = 36) -> str:
             lines[-1] += " · " + part
         else:
             lines.append(part)
-    return "<br>".join(_short(line, width + 8) for line in lines[:3])
+    return "<br>".join(plot(_short(line, width + 8)) for line in lines[:3])
 
 
 def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b: str, *,
@@ -211,7 +212,7 @@ def slope_chart(rows: pd.DataFrame, titles: dict[str, str], name_a: str, name_b:
 
     def label(item: str) -> str:
         name = titles.get(item) or ""
-        return _short(f"{name} ({item})" if name else f"item {item}")
+        return plot(_short(f"{name} ({item})" if name else f"item {item}"))
 
     both = rows[rows["In"] == "both"]
     fig = go.Figure()

@@ -17,6 +17,7 @@ import streamlit as st
 
 from components import errors, filters_view
 from components.sidebar import Selection
+from components.safe_text import md
 from scoring import filters, requests
 from scoring.campaigns import CampaignDetails
 
@@ -49,7 +50,7 @@ def show_list(selection: Selection, details: CampaignDetails) -> tuple[list[dict
         errors.show(exc)
         return None
     st.subheader(f"{len(listed)} filter{'s' if len(listed) != 1 else ''} in dataset group "
-                 f"{group.rsplit('/', 1)[-1] if group else 'unknown'}")
+                 f"{md(group.rsplit('/', 1)[-1]) if group else 'unknown'}")
     if listed:
         st.dataframe(table(listed, expressions), hide_index=True, key="filters_table",
                      column_config={"Expression": st.column_config.TextColumn(width="large"),
@@ -97,7 +98,7 @@ def create_form(selection: Selection, details: CampaignDetails, can_write: bool)
         errors.show(exc)
         return
     filters_view.forget()
-    st.session_state["_filters_notice"] = f"Created filter {name} ({arn})."
+    st.session_state["_filters_notice"] = f"Created filter {md(name)} ({md(arn)})."
     st.rerun()
 
 
@@ -131,7 +132,7 @@ def test_panel(selection: Selection, listed: list[dict[str, Any]], expressions: 
                       "this user's data; an unknown user has none.")
         texts = {}
         for p in params:
-            texts[p.name] = st.text_input(f"${p.name}", key=f"test_fv_{p.name}",
+            texts[p.name] = st.text_input(md(f"${p.name}"), key=f"test_fv_{p.name}",
                                           placeholder="e.g. 2000" if p.kind == filters.NUMBER else "e.g. Comedy, Drama")
         st.caption("; ".join(filters.describe_parameters(params)) or "This filter has no parameters.")
         submitted = st.form_submit_button("Test filter", key="test_filter_submit")
@@ -143,7 +144,7 @@ def test_panel(selection: Selection, listed: list[dict[str, Any]], expressions: 
         result = group.evaluator.mask(expressions[arn], values, str(st.session_state["test_filter_user"]).strip(),
                                       f"Filter {name}")
     except (requests.RequestError, filters.FilterError) as exc:
-        st.error(str(exc), icon=":material/edit_note:")
+        st.error(md(exc), icon=":material/edit_note:")
         return
     rows = np.flatnonzero(result.mask)
     total = len(result.mask)
@@ -175,5 +176,5 @@ def delete_panel(selection: Selection, listed: list[dict[str, Any]], can_write: 
         return
     filters_view.forget()
     st.session_state.pop("delete_filter_confirm", None)
-    st.session_state["_filters_notice"] = f"Deleted filter {arn.rsplit('/', 1)[-1]}."
+    st.session_state["_filters_notice"] = f"Deleted filter {md(arn.rsplit('/', 1)[-1])}."
     st.rerun()

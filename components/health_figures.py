@@ -8,6 +8,7 @@ from itertools import cycle
 import numpy as np
 import plotly.graph_objects as go
 
+from components.safe_text import plot
 from scoring import health_metrics as hm
 
 COLOURS = ["#FF9900", "#232F3E", "#879596", "#1D8102", "#D13212", "#0073BB", "#8C4FFF", "#E07941"]
@@ -24,7 +25,8 @@ def exposure_curve(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
     """Each catalogue item's exposure, most shown first (log y): the long tail at a glance."""
     title = "Item exposure: lists showing each item"
     fig = go.Figure()
-    for colour, (name, report) in zip(cycle(COLOURS), reports.items()):
+    for colour, (raw_name, report) in zip(cycle(COLOURS), reports.items()):
+        name = plot(raw_name)  # campaign names: plotly reads labels as HTML
         if report.exposure.size == 0:
             continue
         ranked = np.sort(report.exposure)[::-1]
@@ -75,7 +77,8 @@ def metric_bars(reports: Mapping[str, hm.HealthReport]) -> go.Figure:
     """The [0, 1] metrics side by side for the campaigns and their baselines (taller with more bars)."""
     infos = [m for m in hm.METRICS if m.unit_range]
     fig = go.Figure()
-    for colour, (name, report) in zip(cycle(COLOURS), reports.items()):
+    for colour, (raw_name, report) in zip(cycle(COLOURS), reports.items()):
+        name = plot(raw_name)  # campaign names: plotly reads labels as HTML
         values = [report.value(m.key) for m in infos]
         fig.add_trace(go.Bar(
             y=[m.label for m in infos], x=[None if np.isnan(v) else v for v in values], orientation="h",

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components import errors, request_form, sources
 from components.sidebar import Selection
+from components.safe_text import md
 from scoring import batch_files, health_metrics, health_run, recipes, requests
 from scoring.campaigns import CampaignDetails
 
@@ -133,7 +134,7 @@ def _users(data: SourceData, kind: str) -> list[str] | None:
         return None
     ids, bad = batch_files.read_input_ids(upload.getvalue())
     if bad:
-        st.warning(f"{len(bad)} line(s) skipped, e.g. line {bad[0].line}: {bad[0].message}.")
+        st.warning(f"{len(bad)} line(s) skipped, e.g. line {bad[0].line}: {md(bad[0].message)}.")
     return ids[:MAX_USERS] if ids else None
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import health_figures
 from components.health_job import CANCELLED, Job, Leg
+from components.safe_text import md
 from scoring import batch_files, recipes
 from scoring import health_metrics as hm
 
@@ -79,8 +80,8 @@ def _summary(job: Job, noun: str) -> str:
         result = leg.result
         rate = f" in {result.seconds:.1f} s ({leg.done / result.seconds:,.0f} {noun}/s)" if result.seconds > 0 else ""
         failed = f"; {len(result.errors):,} {noun} failed" if result.errors else ""
-        name = f" from {leg.name}" if len(job.legs) > 1 else ""
-        filtered = f" with filter {job.request.filter_name}" if job.filters_for(leg) else ""
+        name = f" from {md(leg.name)}" if len(job.legs) > 1 else ""
+        filtered = f" with filter {md(job.request.filter_name)}" if job.filters_for(leg) else ""
         parts.append(f"{len(result.lists):,} lists of up to {job.request.k} items{name}{filtered}{rate}{failed}")
     return "; ".join(parts) + "."
 
@@ -88,7 +89,7 @@ def _summary(job: Job, noun: str) -> str:
 def _cancelled(job: Job, noun: str) -> str:
     if len(job.legs) == 1:
         return f"Cancelled after {job.done:,} of {job.total:,} {noun}: the results below cover those."
-    done = ", ".join(f"{leg.name} {leg.done:,} of {job.users:,}" for leg in job.legs)
+    done = ", ".join(f"{md(leg.name)} {leg.done:,} of {job.users:,}" for leg in job.legs)
     return f"Cancelled ({noun} done: {done}): the results below cover those; campaigns not started are left out."
 
 
@@ -99,7 +100,8 @@ def _viewed(job: Job) -> Leg:
         return job.main
     if st.session_state.get("health_view") not in legs:
         st.session_state["health_view"] = job.main.name
-    name = st.segmented_control("Flags, scores and downloads of", list(legs), key="health_view")
+    name = st.segmented_control("Flags, scores and downloads of", list(legs), key="health_view",
+                                format_func=md)
     return legs.get(name or "", job.main)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from components import campaign_view, sidebar
+from components.safe_text import md
 from scoring import importing, paths, user_groups
 from scoring.training import EPOCHS
 
@@ -74,7 +75,7 @@ def groups_panel() -> list[user_groups.GroupSummary]:
     groups = user_groups.summaries()
     st.subheader(f"Dataset groups on this machine ({len(groups)})")
     if not groups:
-        st.info(f"No local dataset groups under {paths.DATA_ROOT} yet: create one below.")
+        st.info(f"No local dataset groups under {md(paths.DATA_ROOT)} yet: create one below.")
         return groups
     st.dataframe(groups_frame(groups), hide_index=True, key="local_groups", column_config={
         "NDCG@10": st.column_config.NumberColumn(format="%.4f"),
@@ -86,7 +87,7 @@ def groups_panel() -> list[user_groups.GroupSummary]:
     })
     for g in groups:
         if g.problem:
-            st.warning(f"**{g.name}**: {g.problem}", icon=":material/warning:")
+            st.warning(f"**{md(g.name)}**: {md(g.problem)}", icon=":material/warning:")
     st.caption("NDCG@10 on a time-based hold-out (each user's last interaction), beside the "
                "popularity baseline on the same split. Pick a group in the sidebar's **Dataset "
                "group** box (source *Local*) to test its campaigns.")
@@ -145,7 +146,7 @@ def request_form() -> Request | None:
 def show_report(report: importing.ImportReport) -> None:
     """The validation verdict: counts when the data is good, the problems table when not."""
     if report.ok:
-        st.success(f"The files are valid: {report.summary()}.", icon=":material/check_circle:")
+        st.success(f"The files are valid: {md(report.summary())}.", icon=":material/check_circle:")
         return
     st.error(f"The data was refused, nothing was trained: {report.total_problems:,} problem(s) "
              "to fix (line 1 is the header).", icon=":material/rule:")
@@ -155,7 +156,7 @@ def show_report(report: importing.ImportReport) -> None:
     if report.more:
         st.caption(f"… and {report.more:,} more problem(s) not listed: fix these and check again.")
     if report.counts:
-        st.caption(f"Read so far: {report.summary()}.")
+        st.caption(f"Read so far: {md(report.summary())}.")
 
 
 def create(request: Request) -> None:
@@ -164,7 +165,7 @@ def create(request: Request) -> None:
     st.session_state.pop(_REPORT, None)
     problem = user_groups.name_problem(request.name)
     if problem:
-        st.error(problem, icon=":material/edit_note:")
+        st.error(md(problem), icon=":material/edit_note:")
         return
     report, files = request.validate()
     if not report.ok:
@@ -185,7 +186,7 @@ def create(request: Request) -> None:
         return
     except user_groups.GroupError as exc:
         bar.empty()
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     st.session_state[_CREATED] = created
     st.cache_data.clear()  # campaign lists and details are keyed by group name
@@ -205,11 +206,11 @@ def created_panel() -> None:
     created: user_groups.Created | None = st.session_state.get(_CREATED)
     if created is None:
         return
-    st.success(f"Dataset group **{created.name}** is ready ({created.report.summary()}); "
+    st.success(f"Dataset group **{md(created.name)}** is ready ({md(created.report.summary())}); "
                f"trained in {created.training_seconds:.1f} s.", icon=":material/check_circle:")
     campaign_view.show_metrics(campaign_view.metrics_frame(created.metrics, created.baseline),
                                "created_metrics")
-    if st.button(f"Open {created.name}-user-personalization", key="lm_open",
+    if st.button(f"Open {md(created.name)}-user-personalization", key="lm_open",
                  icon=":material/open_in_new:", on_click=_select,
                  args=(created.name, created.campaign_arn)):
         st.switch_page("pages/campaign.py")
@@ -234,7 +235,7 @@ def delete_panel(groups: list[user_groups.GroupSummary]) -> None:
             st.caption("No user dataset groups to delete (the demo group cannot be deleted).")
             return
         name = st.selectbox("Dataset group", names, key="lm_delete_name")
-        typed = st.text_input(f"Type {name} to confirm", key="lm_delete_confirm")
+        typed = st.text_input(f"Type {md(name)} to confirm", key="lm_delete_confirm")
         if st.button("Delete permanently", key="lm_delete", type="primary",
                      disabled=typed.strip() != name, icon=":material/delete:"):
             _delete(name)
@@ -244,12 +245,12 @@ def _delete(name: str) -> None:
     try:
         path = user_groups.delete_group(name)
     except user_groups.GroupError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     created: Any = st.session_state.get(_CREATED)
     if created is not None and created.name == name:
         st.session_state.pop(_CREATED, None)
-    st.session_state[_FLASH] = f"Deleted the dataset group {name} ({path})."
+    st.session_state[_FLASH] = f"Deleted the dataset group {md(name)} ({md(path)})."
     st.cache_data.clear()
     st.cache_resource.clear()
     st.rerun()

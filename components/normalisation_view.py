@@ -18,6 +18,7 @@ import streamlit as st
 from components import campaign_view, errors, figures, request_form, sources
 from components.request_form import Suggestions
 from components.sidebar import Selection
+from components.safe_text import md
 from scoring import normalisation, recipes, requests, results
 from scoring.campaigns import CampaignDetails
 
@@ -85,7 +86,7 @@ def campaign_pair(selection: Selection, details: CampaignDetails) -> Pair:
              "(same model). The local demo's user-personalization and personalized-ranking campaigns do.")
     partner = campaign_view.load(selection, partner_arn) if partner_arn else None
     if partner is not None and partner.kind != wanted:
-        st.error(f"{partner.name} is a {partner.kind.replace('_', ' ').lower()} campaign: pick a "
+        st.error(f"{md(partner.name)} is a {partner.kind.replace('_', ' ').lower()} campaign: pick a "
                  f"{wanted.replace('_', ' ').lower()} campaign, or none.", icon=":material/error:")
         partner = None
     if ranking:
@@ -197,7 +198,7 @@ def run(selection: Selection, pair: Pair, given: Inputs) -> Study | None:
         errors.show(exc)
         return None
     if not recommended:
-        st.error(f"{pair.recommend.name} returned no scores for this user, so there is nothing to "
+        st.error(f"{md(pair.recommend.name)} returned no scores for this user, so there is nothing to "
                  "normalise. Check that its recipe returns scores.", icon=":material/error:")
         return None
     try:
@@ -248,7 +249,7 @@ def identity_section(study: Study) -> None:
         verdict = ("the identity holds (differences this small are float32 rounding in the model)"
                    if worst < 1e-6 else
                    "the identity does not hold: the two campaigns probably serve different models")
-        st.caption(f"{study.rank_campaign} re-scored these {len(table)} items. Largest |difference| "
+        st.caption(f"{md(study.rank_campaign)} re-scored these {len(table)} items. Largest |difference| "
                    f"= {worst:.1e}: {verdict}.")
     st.caption(f"These {len(table)} items hold {total:.2%} of the catalogue's probability mass; "
                f"ranking spreads 100% over them, so each ranking score is {1 / total:,.1f}× its "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import sources
 from components.runner import Result
+from components.safe_text import md
 from scoring import dataset, history
 from scoring.model import MODEL_FILE
 
@@ -50,20 +51,20 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
     try:
         index = _interactions(config)
     except (OSError, ValueError, KeyError) as problem:
-        st.caption(f"The interactions of this dataset group could not be read ({problem}).")
+        st.caption(f"The interactions of this dataset group could not be read ({md(problem)}).")
         return
     if index is None:
         return
     seen = index.history(user_id, recorded=recorded)
     if seen.total == 0:
-        st.caption(f"User {user_id} has no interactions in this dataset group: "
+        st.caption(f"User {md(user_id)} has no interactions in this dataset group: "
                    "a cold user, so the campaign falls back to popular items.")
         return
     span = "" if seen.first is None or seen.last is None else \
         f", {seen.first:%Y-%m-%d} to {seen.last:%Y-%m-%d}"
     extra = 0 if recorded is None else len(recorded)
     what = f"{seen.total:,} interactions" + (f" ({extra} recorded with PutEvents)" if extra else "")
-    st.caption(f"User {user_id}: {what}{span}. Latest {len(seen.recent)} (UTC):")
+    st.caption(f"User {md(user_id)}: {what}{span}. Latest {len(seen.recent)} (UTC):")
     # Title first where known: the narrow column shows what was watched and how; the ID last.
     order = [c for c in seen.recent.columns if c != "Item ID"] + ["Item ID"] if "TITLE" in seen.recent \
         else list(seen.recent.columns)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from components import errors, filters_view, share, sources
 from components.sidebar import Selection
+from components.safe_text import code, md
 from scoring import filters, requests, shareable
 from scoring.campaigns import CampaignDetails
 
@@ -90,15 +91,15 @@ def demo_hint(selection: Selection, suggestions: Suggestions, needs_user: bool =
         return
     if not needs_user:
         if suggestions.items:
-            st.caption(f"Try item {suggestions.items[0]}: related items are its nearest neighbours "
+            st.caption(f"Try item {md(suggestions.items[0])}: related items are its nearest neighbours "
                        "in the item embedding, returned without scores.")
         return
     devices = suggestions.context_values.get("DEVICE", [])
     if "mobile phone" in devices and "smart tv" in devices:
-        st.caption(f"Try user {suggestions.user_id} with DEVICE = mobile phone, then smart tv: "
+        st.caption(f"Try user {md(suggestions.user_id)} with DEVICE = mobile phone, then smart tv: "
                    "the same user gets different items on each device.")
     else:
-        st.caption(f"Try user {suggestions.user_id}, then an unknown user such as `new-user`.")
+        st.caption(f"Try user {md(suggestions.user_id)}, then an unknown user such as `new-user`.")
 
 
 def _prefill(s: Suggestions) -> None:
@@ -148,7 +149,7 @@ def _context_rows(s: Suggestions) -> None:
                            label_visibility=visibility, persist_state="session")
         value_col.text_input("Value", key=f"ctx_val_{i}", placeholder="value",
                              label_visibility=visibility, persist_state="session")
-    known = [f"{k}: {', '.join(v)}" for k, v in s.context_values.items() if v]
+    known = [f"{md(k)}: {md(', '.join(v))}" for k, v in s.context_values.items() if v]
     note = "Rows without a value are ignored."
     st.caption(note + (" Known values — " + "; ".join(known) + "." if known else ""))
 
@@ -161,7 +162,7 @@ def filter_picker(label: str, key: str, s: Suggestions, help_text: str) -> str:
     chosen = str(st.selectbox(label, options, key=key, format_func=lambda a: s.filters.get(a, "None"),
                               help=help_text, persist_state="session") or "")
     if s.expressions.get(chosen):
-        st.caption(f"`{s.expressions[chosen]}`")
+        st.caption(code(s.expressions[chosen]))
     return chosen
 
 
@@ -174,7 +175,7 @@ def parameter_inputs(s: Suggestions, arn: str, prefix: str) -> None:
     for p in _parameters(s, arn):
         example = "e.g. 2000" if p.kind == filters.NUMBER else "e.g. Comedy, Drama"
         need = "required" if p.required else "optional: left empty, this part of the filter is skipped"
-        st.text_input(f"${p.name}", key=f"{prefix}_{p.name}", placeholder=example, persist_state="session",
+        st.text_input(md(f"${p.name}"), key=f"{prefix}_{p.name}", placeholder=example, persist_state="session",
                       help=f"{'A number' if p.kind == filters.NUMBER else 'Values separated by commas'} ({need}).")
 
 
@@ -224,7 +225,7 @@ def _pickers(details: CampaignDetails, s: Suggestions) -> tuple[str, str]:
 def _promotion_fields(s: Suggestions, promoted: str) -> None:
     if not promoted:
         return
-    st.markdown(f"**Promotion** · {s.filters.get(promoted, '')}")
+    st.markdown(f"**Promotion** · {md(s.filters.get(promoted, ''))}")
     name_col, percent_col = st.columns([3, 2])
     name_col.text_input("Promotion name", key="promo_name", persist_state="session")
     percent_col.number_input("Promoted items (%)", min_value=1, max_value=100, step=1, key="promo_percent",

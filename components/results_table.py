@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from components.runner import Result
+from components.safe_text import md
 from scoring import movement, results
 
 _ROW_HEIGHT = 35
@@ -80,5 +81,5 @@ def render(result: Result, moves: list[movement.Move] | None = None) -> None:
                  column_config=_column_config(results.top_score(table)))
     st.download_button("Download CSV", data=results.to_csv(table), file_name=_file_name(result),
                        mime="text/csv", key="download_csv", on_click="ignore", icon=":material/download:")
-    st.caption(f"recommendationId {result.response.get('recommendationId', '—')} · "
+    st.caption(f"recommendationId {md(result.response.get('recommendationId', '—'))} · "
                f"answered in {result.elapsed_ms:,.0f} ms")

@@ -3,11 +3,18 @@
 `render()` runs in app.py before the page, on every run, and hands its answer to the page
 through session state (`current()`). A failure to list campaigns (no credentials, access
 denied, unreachable endpoint...) is shown once as an `st.error` and returned as a Problem,
-never raised: the page then shows a hint instead of content.
+never raised: the page then shows a hint instead of content. A failure to reach the endpoint
+is remembered for `RETRY_AFTER` seconds, so reruns do not wait for it again until the person
+presses "Try again".
+
+A shared link may name an endpoint URL: it is never used until the person accepts it here
+(it would receive calls signed with their credentials), and every endpoint URL is checked
+(`scoring.aws.endpoint_problem`) before a client is made.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +22,8 @@ import streamlit as st
 
 import scoring.aws
 from components import errors as error_view
-from components import share, sources
+from components import read_only, share, sources
+from components.safe_text import code, md
 from scoring import errors, shareable
 
 LOCAL_LABEL = "Local"
@@ -24,6 +32,11 @@ DEFAULT_REGION = "us-east-1"
 DEMO_CAMPAIGN = "demo-user-personalization"
 
 _SELECTION = "_sidebar_selection"
+_PENDING_ENDPOINT = "_sidebar_pending_endpoint"
+_FAILED = "_sidebar_failed"
+#: Seconds a failure to reach an endpoint is shown without calling it again.
+RETRY_AFTER = 60.0
+_UNREACHABLE = {"Timeout", "EndpointUnreachable"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,8 @@ def _seed(state: shareable.SharedState) -> None:
     if state.profile:
         st.session_state["aws_profile"] = state.profile
     if state.endpoint:
-        st.session_state["aws_endpoint"] = state.endpoint
+        # Not used until the person accepts it in the sidebar (`_confirm_endpoint`).
+        st.session_state[_PENDING_ENDPOINT] = state.endpoint
     if state.campaign:
         st.session_state["campaign_arn"] = state.campaign
 
@@ -79,7 +93,30 @@ def _local_config() -> sources.SourceConfig:
     return sources.SourceConfig(sources.LOCAL, group=group)
 
 
+def _confirm_endpoint(pending: str) -> None:
+    """Ask before a linked endpoint URL gets calls signed with this person's credentials."""
+    st.warning("The link you opened asks to send your AWS calls, signed with your credentials, "
+               f"to {code(pending[:300])}. Accept only if you know and trust that server.",
+               icon=":material/shield:")
+    problem = scoring.aws.endpoint_problem(pending)
+    if problem:
+        st.error(md(problem), icon=":material/block:")
+    accept, ignore = st.columns(2)
+    if accept.button("Use it", key="endpoint_accept", disabled=problem is not None):
+        st.session_state["aws_endpoint"] = pending
+        del st.session_state[_PENDING_ENDPOINT]
+        st.rerun()
+    if ignore.button("Ignore it", key="endpoint_ignore"):
+        del st.session_state[_PENDING_ENDPOINT]
+        st.rerun()
+
+
 def _aws_config() -> sources.SourceConfig:
+    pending = st.session_state.get(_PENDING_ENDPOINT)
+    if pending and read_only.active():
+        del st.session_state[_PENDING_ENDPOINT]  # a shared console signs for its host: never
+    elif pending:
+        _confirm_endpoint(pending)
     regions = scoring.aws.regions() or [DEFAULT_REGION]
     _choose("aws_region", regions, scoring.aws.default_region() or DEFAULT_REGION)
     region = st.selectbox("Region", regions, key="aws_region", persist_state="session")
@@ -88,8 +125,12 @@ def _aws_config() -> sources.SourceConfig:
     profile = st.selectbox("Profile", profiles, key="aws_profile", persist_state="session",
                            help="Profiles from your AWS config files (names only). Credentials are "
                                 "found by boto3 and never shown.")
-    endpoint = st.text_input("Endpoint URL (optional)", key="aws_endpoint", persist_state="session",
-                             placeholder="e.g. http://127.0.0.1:8080 for `python -m scoring.server`")
+    if read_only.active():
+        read_only.note("A custom endpoint URL")
+        endpoint = ""
+    else:
+        endpoint = st.text_input("Endpoint URL (optional)", key="aws_endpoint", persist_state="session",
+                                 placeholder="e.g. http://127.0.0.1:8080 for `python -m scoring.server`")
     return sources.SourceConfig(
         sources.AWS, region=region,
         profile=None if profile == scoring.aws.DEFAULT_PROFILE else profile,
@@ -98,6 +139,19 @@ def _aws_config() -> sources.SourceConfig:
 
 def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[dict[str, Any]],
                                                  errors.Problem | None]:
+    if not config.is_local:
+        if st.session_state.get(_PENDING_ENDPOINT):
+            return None, [], errors.Problem(
+                "EndpointNotConfirmed", "The link you opened names an endpoint URL for AWS calls.",
+                "Accept it or ignore it in the sidebar: nothing is sent until you do.")
+        if config.endpoint:
+            problem = scoring.aws.endpoint_problem(config.endpoint)
+            if problem:
+                return None, [], errors.Problem("InvalidEndpointURL", problem,
+                                                "Fix the endpoint URL in the sidebar, or clear it.")
+        failed = st.session_state.get(_FAILED)
+        if failed and failed[0] == config.key and time.monotonic() - failed[1] < RETRY_AFTER:
+            return None, [], failed[2]
     message = ("Preparing the local campaign (the first run builds the demo data and trains the "
                "model)…" if config.is_local else "Listing campaigns…")
     try:
@@ -105,7 +159,10 @@ def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[di
             clients = sources.clients(config)
             return clients, sources.campaign_list(clients.control, config.key), None
     except Exception as exc:  # any failure: one clear message, never a traceback
-        return None, [], errors.explain(exc)
+        problem = errors.explain(exc)
+        if not config.is_local and problem.code in _UNREACHABLE:
+            st.session_state[_FAILED] = (config.key, time.monotonic(), problem)
+        return None, [], problem
 
 
 def _default_campaign(campaigns: list[dict[str, Any]]) -> str:
@@ -119,6 +176,7 @@ def _default_campaign(campaigns: list[dict[str, Any]]) -> str:
 def _campaign_picker(campaigns: list[dict[str, Any]]) -> str | None:
     names = {c["campaignArn"]: c["name"] + ("" if c.get("status", "ACTIVE") == "ACTIVE"
                                              else f" ({c['status']})") for c in campaigns}
+    # Option labels are plain text in a selectbox (Streamlit does not render markdown there).
     arns = list(names)
     _choose("campaign_arn", arns, _default_campaign(campaigns))
     return st.selectbox(f"Campaign ({len(arns)})", arns, key="campaign_arn", format_func=names.get)
@@ -140,9 +198,12 @@ def render() -> Selection:
             st.header("Campaign")
             arn = _campaign_picker(campaigns)
         elif problem is None:
-            st.info(f"No campaigns found in {config.label}.")
+            st.info(f"No campaigns found in {md(config.label)}.")
         else:
             st.caption("Campaigns could not be listed: see the message on the page.")
+            if st.session_state.get(_FAILED) and st.button("Try again", key="sidebar_retry"):
+                del st.session_state[_FAILED]
+                st.rerun()
     if problem is not None:
         error_view.show_problem(problem)
     selection = Selection(config, clients, campaigns, arn, problem)

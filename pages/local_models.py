@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import local_models, sidebar
+from components import local_models, read_only, sidebar
 
 sidebar.current()  # opened by URL before app.py ever ran: rerun through it (sidebar, page config)
 
@@ -19,6 +19,11 @@ st.caption("Bring your own Amazon Personalize dataset files (the CSV import form
 groups = local_models.groups_panel()
 
 st.subheader("New dataset group from your files")
+if read_only.active():
+    # Uploads would be written to the data folder and trained there; folders are the server's.
+    read_only.note("Creating a dataset group (from uploads or a folder on the server)")
+    read_only.note("Deleting a dataset group")
+    st.stop()
 request = local_models.request_form()
 if request is not None:
     local_models.create(request)

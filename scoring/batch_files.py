@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from scoring import csv_safe
 from scoring.health_metrics import Catalogue, HealthAccumulator, HealthReport, RecLists
 
 BLOCK = 2048
@@ -197,11 +198,11 @@ def output_lines(lists: RecLists, *, key: str = "userId") -> bytes:
 def lists_csv(lists: RecLists, *, key: str = "userId") -> bytes:
     """One row per (user, rank): userId, rank, itemId, score (empty where none)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([key, "rank", "itemId", "score"])
+    writer = csv_safe.new_writer(out)
+    writer.writerow(csv_safe.writer_row([key, "rank", "itemId", "score"]))
     for user, its, values in zip(lists.user_ids, lists.items, lists.scores, strict=True):
         for rank, (item, score) in enumerate(zip(its, values, strict=True), start=1):
-            writer.writerow([user, rank, item, "" if score is None else repr(float(score))])
+            writer.writerow(csv_safe.writer_row([user, rank, item, "" if score is None else float(score)]))
     return out.getvalue().encode("utf-8")
 
 
@@ -213,9 +214,10 @@ def read_lists_csv(data: bytes | IO[bytes]) -> RecLists:
     lists = RecLists()
     current: str | None = None
     for row in reader:
-        if row[key] != current:
-            current = row[key]
+        user = csv_safe.restore(row[key])
+        if user != current:
+            current = user
             lists.append(current, [], [])
-        lists.items[-1].append(row["itemId"])
+        lists.items[-1].append(csv_safe.restore(row["itemId"]))
         lists.scores[-1].append(float(row["score"]) if row["score"] else None)
     return lists

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scoring import arns, errors, filters, group_files, recipes, validation
+from scoring import access, arns, errors, filters, group_files, recipes, validation
 from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup
 from scoring.runtime_client import _response_metadata
 
@@ -177,6 +177,7 @@ class LocalControlClient:
     def create_filter(self, **params: Any) -> dict[str, Any]:
         """Validate the expression against this group's data, then add the filter to campaigns.json."""
         op = "CreateFilter"
+        self._refuse_if_read_only("Creating a filter", op)
         self._check(op, params)
         name, expression = params["name"], params["filterExpression"]
         if params["datasetGroupArn"] != self.group.arn:
@@ -203,6 +204,7 @@ class LocalControlClient:
 
     def delete_filter(self, **params: Any) -> dict[str, Any]:
         op = "DeleteFilter"
+        self._refuse_if_read_only("Deleting a filter", op)
         self._check(op, params)
         arn = params["filterArn"]
         self._filter(arn, op)
@@ -215,6 +217,10 @@ class LocalControlClient:
 
         self.group.update_filters(remove)
         return {"ResponseMetadata": _response_metadata()}
+
+    def _refuse_if_read_only(self, what: str, op: str) -> None:
+        if access.read_only():
+            raise self._error("AccessDeniedException", access.refusal(what), op)
 
     def _filter(self, arn: str, op: str) -> Filter:
         f = self.group.filter(arn)

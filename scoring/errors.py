@@ -71,6 +71,18 @@ _ACTIONS: dict[str, str] = {
 
 def explain(exc: BaseException) -> Problem:
     """One clear message for anything a Personalize call can raise."""
+    from scoring import answers, aws  # here: aws builds on this module's neighbours
+
+    if isinstance(exc, answers.MalformedAnswer):
+        return Problem("MalformedAnswer", str(exc),
+                       "Check the endpoint URL in the sidebar (a shared link may have set it): that "
+                       "server does not answer as Amazon Personalize does. Clear it to use AWS itself.")
+    if isinstance(exc, aws.CallBudgetExceeded):
+        return Problem("Timeout", str(exc), "Check the endpoint URL, the region and your network, "
+                       "then press Try again in the sidebar.")
+    if isinstance(exc, aws.InvalidEndpoint):
+        return Problem("InvalidEndpointURL", str(exc),
+                       "Fix the endpoint URL in the sidebar, or clear it to use AWS's own endpoint.")
     if isinstance(exc, bex.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code") or "ClientError")

@@ -40,6 +40,10 @@ MAX_FIELD_NAME = 150
 MAX_CUSTOM_FIELDS = 5  # interactions metadata fields other than the reserved ones
 MAX_OPTIONAL_AND_EVENT_TYPES = 10
 MAX_PROBLEMS = 50
+#: A header wider than this is refused before any row is read: Personalize datasets have a few
+#: dozen columns at most, and every check below is per column (a 10^6-column header was a
+#: one-upload denial of service).
+MAX_COLUMNS = 1000
 
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -165,6 +169,8 @@ class _Collector:
     def add(self, problem: DataProblem) -> None:
         self.total += 1
         self._push(problem)
+        if len(self.found) > 4 * self.limit + 64:  # memory stays bounded however many problems
+            self.found = sorted(self.found, key=lambda t: t[:3])[:self.limit]
 
     def add_rows(self, table: _Table, mask: np.ndarray | pd.Series, column: str | None,
                  message: Callable[[int], str]) -> None:
@@ -225,6 +231,10 @@ def _parse(name: str, data: bytes, out: _Collector) -> _Table | None:
     try:
         header = next(reader)
         width = len(header)
+        if width > MAX_COLUMNS:
+            out.add(DataProblem(name, 1, None, f"has {width:,} columns in its header; a Personalize "
+                                f"dataset file has far fewer (this check stops at {MAX_COLUMNS:,})."))
+            return None
         previous = reader.line_num
         for row in reader:
             if row:  # a blank line is skipped, as Personalize and pandas do
@@ -336,8 +346,8 @@ def _check_interactions(table: _Table, out: _Collector) -> tuple[dict[str, int],
         out.add(DataProblem(table.name, 1, None, f"has {len(context)} metadata columns "
                             f"({', '.join(context)}); Personalize allows at most "
                             f"{MAX_CUSTOM_FIELDS} besides its reserved fields."))
-    optional = [c for c in names if c not in dataset.REQUIRED_INTERACTION_FIELDS
-                and c in {"EVENT_TYPE", "EVENT_VALUE", *context}]
+    counted = {"EVENT_TYPE", "EVENT_VALUE", *context}  # built once: per name it was quadratic
+    optional = [c for c in names if c not in dataset.REQUIRED_INTERACTION_FIELDS and c in counted]
     event_types = table.columns["EVENT_TYPE"].nunique() if "EVENT_TYPE" in table.columns else 0
     if len(optional) + event_types > MAX_OPTIONAL_AND_EVENT_TYPES:
         out.add(DataProblem(table.name, None, "EVENT_TYPE", (

@@ -14,7 +14,8 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -217,16 +218,12 @@ class LocalGroup:
     def update_section(self, key: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
         """Read-modify-write one list of campaigns.json atomically (file lock, temp file + rename)."""
         file = self.path / paths.CAMPAIGNS_FILE
-        with open(self.path / FILTERS_LOCK, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                config = json.loads(file.read_text())
-                config[key] = change(list(config.get(key, [])))
-                tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(json.dumps(config, indent=2) + "\n")
-                tmp.replace(file)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with campaigns_lock(self.path):
+            config = json.loads(file.read_text())
+            config[key] = change(list(config.get(key, [])))
+            tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(config, indent=2) + "\n")
+            tmp.replace(file)
 
     # -- filters -------------------------------------------------------------------------
     @property
@@ -270,6 +267,36 @@ class LocalGroup:
     @cached_property
     def evaluator(self) -> filters.Evaluator:
         return filters.Evaluator(self.filter_data)
+
+
+@contextmanager
+def campaigns_lock(folder: Path) -> Iterator[None]:
+    """Hold the exclusive lock on a group's campaigns.json (CreateFilter, DeleteFilter, retraining).
+
+    A retrain that replaces the whole folder swaps a new one in while holding the old folder's
+    lock; a writer that was waiting on that old lock file then finds it is no longer the one at
+    the path and takes the new one instead, so no write lands in a folder that was swapped out.
+    """
+    lock_file = Path(folder) / FILTERS_LOCK
+    while True:
+        handle = open(lock_file, "a+")  # FileNotFoundError when the group folder is gone
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                current = os.stat(lock_file).st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                current = False
+        except BaseException:
+            handle.close()
+            raise
+        if current:
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _filter(raw: dict[str, Any], default_created: datetime) -> Filter:

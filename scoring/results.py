@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scoring import csv_safe
+
 #: Item metadata columns shown next to the results, when the items data has them.
 METADATA_COLUMNS: tuple[str, ...] = ("TITLE", "GENRES", "YEAR")
 
@@ -81,8 +83,8 @@ def _genres(value: Any) -> Any:
 
 
 def to_csv(table: pd.DataFrame) -> bytes:
-    """The table as UTF-8 CSV for the download button."""
-    return table.to_csv(index=False).encode("utf-8")
+    """The table as UTF-8 CSV for the download button (formula-like cells neutralised)."""
+    return csv_safe.frame_to_csv(table)
 
 
 def jsonable(value: Any) -> Any:

@@ -7,17 +7,27 @@ group. Replacing or retraining a group keeps the filters its campaigns.json alre
 
 The demo group is not a user group: it rebuilds itself (`python -m scoring.demo`) and can be
 neither replaced nor deleted from here.
+
+Safety (issue 13): one build, retrain or delete of a folder at a time (a non-blocking claim,
+`.locks/<name>.lock`, released by the kernel even on kill -9, so a second training of the same
+name is refused at once instead of silently replacing the first); staging folders left by a
+killed build are swept by the next build of that name; "replace" only ever replaces a local
+dataset group (a folder holding campaigns.json) or an empty folder; and the filters written
+back after training are read under the campaigns.json lock at the moment of the write, so a
+filter created during training is kept.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import arns, dataset, group_files, importing, local_group, paths
+from scoring import access, arns, dataset, group_files, importing, local_group, paths
 from scoring.events import EventStore
 from scoring.model import MODEL_FILE
 from scoring.training import DIM, EPOCHS, train_with_metrics
@@ -34,6 +44,7 @@ from scoring.training import DIM, EPOCHS, train_with_metrics
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 DEMO_NAME = "demo"
 STAGING_DIR = ".building"
+LOCKS_DIR = ".locks"
 NDCG10 = "normalized_discounted_cumulative_gain_at_10"
 
 #: progress(fraction in [0, 1], what is happening)
@@ -144,6 +155,8 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
         if progress is not None:
             progress(min(max(fraction, 0.0), 1.0), what)
 
+    if access.read_only():
+        raise GroupError(access.refusal("Training a dataset group"))
     target = Path(out) if out is not None else _root(root) / name
     problem = name_problem(name)
     if problem:
@@ -151,36 +164,64 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
     if _is_demo(target):
         raise GroupError(f"{target} is the demo dataset group: it rebuilds itself "
                          "(python -m scoring.demo); choose another name or folder.")
-    if target.exists() and not overwrite:
-        raise GroupError(f"{target} already exists: choose another name, or replace it.")
+    _check_target(target, overwrite)
 
-    say(0.0, "Validating the files")
-    report = importing.validate_files(files)
-    if not report.ok:
-        raise InvalidData(report)
+    with claim(target):
+        _check_target(target, overwrite)  # again: it may have been built while we waited
+        say(0.0, "Validating the files")
+        report = importing.validate_files(files)
+        if not report.ok:
+            raise InvalidData(report)
 
-    previous = _read_config(target)
-    staging = target.parent / STAGING_DIR / f"{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    try:
-        for file_name in report.files:
-            data = files[file_name]
-            assert data is not None
-            (staging / file_name).write_text(importing.decode(data), encoding="utf-8")
-        created = _train_into(staging, name, report, settings, say, previous, origin)
-        say(0.97, "Saving the dataset group")
-        _swap_into_place(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        _remove_if_empty(staging.parent)
+        previous = _read_config(target)
+        staging = target.parent / STAGING_DIR / f"{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir(parents=True)
+        try:
+            for file_name in report.files:
+                data = files[file_name]
+                assert data is not None
+                (staging / file_name).write_text(importing.decode(data), encoding="utf-8")
+            created, config = _train_into(staging, name, report, settings, say, previous, origin)
+            say(0.97, "Saving the dataset group")
+            is_group = (target / paths.CAMPAIGNS_FILE).is_file()
+            with local_group.campaigns_lock(target) if is_group else contextlib.nullcontext():
+                # The filters the group has now (one may have been created during training).
+                _write_config(staging, config, _read_config(target))
+                _swap_into_place(staging, target, overwrite)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            _remove_if_empty(staging.parent)
     local_group.forget(target)
     say(1.0, "Done")
     return replace(created, path=target)
 
 
+def _check_target(target: Path, overwrite: bool) -> None:
+    """Refuse a target that exists without `overwrite`, and any target that is not a group.
+
+    Replacing deletes the old folder, so only a local dataset group (a folder holding
+    campaigns.json) or an empty folder may be replaced: never a folder of other files.
+    """
+    if target.is_symlink():
+        raise GroupError(f"{target} is a symbolic link: give the real folder, or another name.")
+    if not target.exists():
+        return
+    if not overwrite:
+        raise GroupError(f"{target} already exists: choose another name, or replace it.")
+    if not target.is_dir():
+        raise GroupError(f"{target} is a file, not a dataset group: refusing to replace it; "
+                         "choose another name or folder.")
+    if not (target / paths.CAMPAIGNS_FILE).is_file() and any(target.iterdir()):
+        raise GroupError(f"{target} is not a local dataset group (it has no campaigns.json): "
+                         "refusing to replace a folder of other files; choose another name or "
+                         "an empty folder.")
+
+
 def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSettings(),
                      progress: Progress | None = None) -> Created:
     """Train again on a group folder's own CSVs; rewrites model.npz and campaigns.json only."""
+    if access.read_only():
+        raise GroupError(access.refusal("Training a dataset group"))
     directory = Path(directory)
     if _is_demo(directory):
         raise GroupError(f"{directory} is the demo dataset group: rebuild it with "
@@ -197,7 +238,12 @@ def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSe
         if progress is not None:
             progress(min(max(fraction, 0.0), 1.0), what)
 
-    created = _train_into(directory, name, report, settings, say, previous, str(directory))
+    with claim(directory):
+        created, config = _train_into(directory, name, report, settings, say, previous,
+                                      str(directory))
+        with local_group.campaigns_lock(directory):
+            # Filters read now, under the lock: one created during training is kept.
+            _write_config(directory, config, _read_config(directory))
     local_group.forget(directory)
     say(1.0, "Done")
     return created
@@ -212,8 +258,9 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 def _train_into(folder: Path, name: str, report: importing.ImportReport,
                 settings: TrainingSettings, say: Progress, previous: Mapping[str, Any],
-                origin: str) -> Created:
-    """Train on folder's CSVs; write model.npz, then campaigns.json (which makes it a group)."""
+                origin: str) -> tuple[Created, dict[str, Any]]:
+    """Train on folder's CSVs and write model.npz; returns campaigns.json's content, which the
+    caller writes (with the filters of that moment) under the campaigns lock."""
     interactions = dataset.load_interactions(folder)
     items = dataset.load_items(folder)
     recorded = EventStore(folder, list(interactions.columns)).all_events()
@@ -230,23 +277,85 @@ def _train_into(folder: Path, name: str, report: importing.ImportReport,
     config = group_files.campaigns_config(
         name, created_at, now, metrics=metrics, baseline=baseline,
         source={"importedFrom": origin, "files": list(report.files)})
-    config["filters"] = list(previous.get("filters", []))  # retraining keeps the group's filters
-    if "eventTrackers" in previous:  # ... and its event trackers (a deleted one stays deleted)
-        config["eventTrackers"] = list(previous["eventTrackers"])
-    group_files.write_text(folder / paths.CAMPAIGNS_FILE, json.dumps(config, indent=2) + "\n")
     return Created(name, folder, report, metrics, baseline,
-                   float(model.meta.get("holdout", {}).get("training_seconds", 0.0)))
+                   float(model.meta.get("holdout", {}).get("training_seconds", 0.0))), config
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished staging folder to `target`, replacing an old group in one step."""
+def _write_config(folder: Path, config: dict[str, Any], current: Mapping[str, Any]) -> None:
+    """campaigns.json (which makes the folder a group), keeping the group's filters and event
+    trackers as they are now (a deleted tracker stays deleted); `current` is read under the lock."""
+    config = {**config, "filters": list(current.get("filters", []))}
+    if "eventTrackers" in current:
+        config["eventTrackers"] = list(current["eventTrackers"])
+    group_files.write_text(folder / paths.CAMPAIGNS_FILE, json.dumps(config, indent=2) + "\n")
+
+
+def _swap_into_place(staging: Path, target: Path, overwrite: bool) -> None:
+    """Rename the finished staging folder to `target`, replacing an old group in one step.
+
+    Without `overwrite` the rename never replaces anything: a folder that appeared meanwhile
+    is refused rather than lost."""
     old = None
-    if target.exists():
+    if target.exists() and overwrite:
+        _check_target(target, overwrite)
         old = staging.with_name(staging.name + "-old")
         target.rename(old)
-    staging.rename(target)
+    try:
+        staging.rename(target)  # refuses a non-empty folder in the way
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise GroupError(f"{target} appeared while the group was training: nothing was "
+                         "replaced; choose another name, or replace it.") from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# -- one build of a folder at a time, and no leftovers -------------------------------------
+@contextlib.contextmanager
+def claim(target: Path) -> Iterator[None]:
+    """Hold the build claim of `target` for this process, or refuse at once.
+
+    An flock, so it dies with the process (even on kill -9) and never goes stale. Holding it,
+    the staging folders other processes left for this name are dead ones: they are removed."""
+    target = Path(target)
+    locks = target.parent / LOCKS_DIR
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{target.name}.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise GroupError(f"{target.name} is being trained, replaced or deleted right now by "
+                             f"{holder}: wait for it to finish, or choose another name.") from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            sweep_staging(target)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sweep_staging(target: Path) -> list[Path]:
+    """Remove what killed builds and deletes of `target`'s name left in the staging folder.
+
+    Call it holding `claim(target)`: no live build of that name can then own one."""
+    staging_root = Path(target).parent / STAGING_DIR
+    if not staging_root.is_dir():
+        return []
+    name = re.escape(Path(target).name)
+    ours = re.compile(rf"(deleted-)?{name}-\d+-[0-9a-f]{{8}}(-old)?")
+    removed = []
+    for entry in staging_root.iterdir():
+        if ours.fullmatch(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    _remove_if_empty(staging_root)
+    return removed
 
 
 # -- listing and deleting -------------------------------------------------------------------
@@ -289,19 +398,24 @@ def summary(path: Path) -> GroupSummary:
 
 def delete_group(name: str, *, root: Path | None = None) -> Path:
     """Delete the user group `root/name` (never the demo); returns the folder it was in."""
+    if access.read_only():
+        raise GroupError(access.refusal("Deleting a dataset group"))
     base = _root(root)
+    if not NAME_PATTERN.fullmatch(name):  # first: a NUL or ".." must not reach the file system
+        raise GroupError(f"{name!r} is not a dataset group under {base}.")
     target = base / name
     if name == DEMO_NAME or _is_demo(target):
         raise GroupError("The demo dataset group cannot be deleted (it would rebuild itself).")
-    if not NAME_PATTERN.fullmatch(name) or target.resolve().parent != base.resolve():
+    if target.resolve().parent != base.resolve():
         raise GroupError(f"{name!r} is not a dataset group under {base}.")
     if not (target / paths.CAMPAIGNS_FILE).is_file():
         raise GroupError(f"{target} is not a local dataset group (it has no campaigns.json).")
-    trash = base / STAGING_DIR / f"deleted-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    trash.parent.mkdir(parents=True, exist_ok=True)
-    target.rename(trash)  # gone from the picker at once, even if the removal below is slow
-    shutil.rmtree(trash, ignore_errors=True)
-    _remove_if_empty(trash.parent)
+    with claim(target):
+        trash = base / STAGING_DIR / f"deleted-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        target.rename(trash)  # gone from the picker at once, even if the removal below is slow
+        shutil.rmtree(trash, ignore_errors=True)
+        _remove_if_empty(trash.parent)
     local_group.forget(target)
     return target
 

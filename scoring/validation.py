@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 import botocore.session
+from botocore.exceptions import ParamValidationError
 from botocore.model import Shape
 from botocore.validate import validate_parameters
 
@@ -45,8 +46,40 @@ def _input_shape(service: str, operation: str) -> Shape:
 
 
 def check_boto3_params(service: str, operation: str, params: Mapping[str, Any]) -> None:
-    """Raise botocore's ParamValidationError for what boto3 itself would refuse to send."""
-    validate_parameters(dict(params), _input_shape(service, operation))
+    """Raise botocore's ParamValidationError for what boto3 itself would refuse to send.
+
+    Plus one thing botocore lets through because Python's bool is an int: `true` where the
+    model wants a number (`"numResults": true` is not 1 on the wire, and AWS refuses it).
+    """
+    shape = _input_shape(service, operation)
+    validate_parameters(dict(params), shape)
+    problems = _bools_as_numbers(params, shape, "")
+    if problems:
+        raise ParamValidationError(report="\n".join(problems))
+
+
+_NUMBERS = frozenset({"integer", "long", "float", "double"})
+
+
+def _bools_as_numbers(value: Any, shape: Shape, where: str) -> list[str]:
+    """Every place where a JSON true/false stands for a number."""
+    if isinstance(value, bool):
+        if shape.type_name in _NUMBERS:
+            return [f"Invalid type for parameter {where or 'input'}, value: {value}, type: "
+                    f"<class 'bool'>, valid types: <class 'int'>"]
+        return []
+    problems: list[str] = []
+    if shape.type_name == "structure" and isinstance(value, Mapping):
+        for name, member in shape.members.items():  # type: ignore[attr-defined]
+            if name in value:
+                problems += _bools_as_numbers(value[name], member, f"{where}.{name}" if where else name)
+    elif shape.type_name == "list" and isinstance(value, list):
+        for i, entry in enumerate(value):
+            problems += _bools_as_numbers(entry, shape.member, f"{where}[{i}]")  # type: ignore[attr-defined]
+    elif shape.type_name == "map" and isinstance(value, Mapping):
+        for key, entry in value.items():
+            problems += _bools_as_numbers(entry, shape.value, f"{where}.{key}")  # type: ignore[attr-defined]
+    return problems
 
 
 def _constraint(value: object, where: str, rule: str) -> str:

@@ -208,10 +208,11 @@ class Endpoint:
         except WireError as exc:
             reply = error_reply(exc.status, exc.code, exc.message, json11=exc.json11 or json11)
             reply.headers.update(exc.headers)
-        except Exception as exc:  # a bug in a local client: report it, keep serving
-            log.exception("local endpoint failed on %s %s", method, path[:200])
-            reply = error_reply(500, INTERNAL, f"The local endpoint failed: {type(exc).__name__}: {exc}",
-                                json11=json11)
+        except Exception:  # a bug, or a group folder that vanished: log it, keep serving
+            # The exception's text stays in the log: it can hold file paths of this machine.
+            log.exception("local endpoint failed on %s %s (request %s)", method, path[:200], request_id)
+            reply = error_reply(500, INTERNAL, f"The local endpoint failed on this request (request id "
+                                f"{request_id}): the endpoint's log has the details.", json11=json11)
         reply.headers["x-amzn-RequestId"] = request_id
         return reply
 

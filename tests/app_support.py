@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,8 +59,19 @@ def clear_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def rendered(markdown: str) -> str:
+    """Markdown source as the text it shows: CommonMark backslash escapes and the invisible
+    word joiners that stop autolinks removed (the pages escape user-supplied text with
+    `components.safe_text.md`)."""
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")
+
+
 def errors_of(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """The errors on the page, as the text they show."""
+    return [rendered(e.value) for e in at.error]
 
 
 def table_of(at: AppTest, column: str = "Rank") -> Any:

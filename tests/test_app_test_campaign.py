@@ -254,5 +254,5 @@ def test_live_client_factory_failures_are_explained(monkeypatch: pytest.MonkeyPa
     at = _live(new_app().run())
     assert not at.exception and len(at.error) == 1
     for word in words:
-        assert word in at.error[0].value
+        assert word in errors_of(at)[0]
     assert not at.dataframe and not [b for b in at.button if b.key == "submit"]

@@ -32,10 +32,17 @@ def live_link(app_url: str, endpoint_url: str) -> str:
             f"&campaign={quote(CAMPAIGN, safe='')}&user=1&ctx=DEVICE%3Dmobile+phone&n=10")
 
 
+def accept_linked_endpoint(page: Page) -> None:
+    """A link's endpoint URL is used only once the person accepts it (issue 13)."""
+    page.locator(".st-key-endpoint_accept button").click()
+    wait_for_run(page)
+
+
 def test_live_source_shows_the_local_campaigns_over_http(browser_page: Any, app_url: str, endpoint: Any) -> None:
     page: Page = browser_page
     page.goto(live_link(app_url, endpoint[1]))
     wait_for_run(page)
+    accept_linked_endpoint(page)
     expect(page.get_by_text("10 recommendations")).to_be_visible()
     ids = table_column(page, 1, 10)
     assert len(set(ids)) == 10
@@ -47,6 +54,7 @@ def test_stopped_endpoint_gives_a_clear_message(browser_page: Any, app_url: str,
     server, url = endpoint
     page.goto(live_link(app_url, url))
     wait_for_run(page)
+    accept_linked_endpoint(page)
     expect(page.get_by_text("10 recommendations")).to_be_visible()
     server.shutdown()
     page.get_by_role("button", name="Get recommendations").click()

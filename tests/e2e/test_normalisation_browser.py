@@ -49,6 +49,9 @@ def test_a_live_campaign_over_http_gets_bounds_not_guesses(browser_page: Any, ap
         page.goto(f"{app_url}/score_normalisation?source=aws&region=us-east-1&endpoint={quote(url, safe='')}"
                   f"&campaign={campaign}")
         wait_for_run(page)
+        from tests.e2e.test_endpoint_source import accept_linked_endpoint
+
+        accept_linked_endpoint(page)
         fill(page, "norm_user", "1")
         fill(page, "norm_top_n", "100")
         page.get_by_role("button", name="Show the numbers").click()
