@@ -12,7 +12,7 @@ import streamlit as st
 from components import errors, sidebar, sources
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import campaigns, group_files, recipes, results
+from scoring import campaigns, evaluation, group_files, recipes, results
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
 
@@ -161,8 +161,8 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
     baseline = _local_baseline(selection, details) if selection.config.is_local else None
     show_metrics(metrics_frame(metrics, baseline), "solution_metrics")
     if selection.config.is_local:
-        st.caption("Measured by the local trainer like a solution version's metrics: each user's last "
-                   "interaction is held out and predicted by a model trained without it."
+        st.caption(f"Measured with {evaluation.protocol_description()} (a model trained without "
+                   "the test users, as Personalize measures a solution version)."
                    + (" *Popularity baseline*: the most interacted training items for everyone, "
                       "on the same split (a local extra)." if baseline else "")
                    + (" This recipe *is* the popularity baseline."

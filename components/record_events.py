@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, runner, sources
+from components import errors, read_only, runner, sources
 from components.runner import Result
 from components.sidebar import Selection
 from scoring import campaigns, movement, recording
@@ -212,6 +212,9 @@ def render(selection: Selection, details: campaigns.CampaignDetails, result: Res
     note = st.session_state.pop(_NOTE, None)
     with st.container(key="record_events", border=True):
         st.subheader("Record events", anchor=False)
+        if read_only.active():
+            read_only.note("Recording events")
+            return
         if note:
             level, text = note
             if level == "warning":

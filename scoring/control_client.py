@@ -237,6 +237,7 @@ class LocalControlClient:
         """A new tracker (ACTIVE at once) and its trackingId; a group has at most one, as on AWS."""
         op = "CreateEventTracker"
         self._check(op, params)
+        self._refuse_if_read_only("Creating an event tracker", op)
         name = params["name"]
         if params["datasetGroupArn"] != self.group.arn:
             raise self._missing("Dataset group", params["datasetGroupArn"], op)
@@ -276,6 +277,7 @@ class LocalControlClient:
         """Forget the tracker; the events it recorded stay in the group, as on AWS."""
         op = "DeleteEventTracker"
         self._check(op, params)
+        self._refuse_if_read_only("Deleting an event tracker", op)
         arn = params["eventTrackerArn"]
         self._tracker(arn, op)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.utils import parse_to_aware_datetime
 
-from scoring import arns, errors, validation
+from scoring import access, arns, errors, validation
 from scoring.local_group import LocalGroup
 from scoring.runtime_client import _response_metadata
 
@@ -97,11 +97,17 @@ class LocalEventsClient:
         self.group = group
         self.exceptions = errors.service_exceptions(SERVICE)
 
+    def _refuse_if_read_only(self, what: str, op: str) -> None:
+        """A read-only console writes nothing (CONSOLE_READ_ONLY; see scoring.access)."""
+        if access.read_only():
+            raise self._error("AccessDeniedException", access.refusal(what), op)
+
     # -- boto3 API -----------------------------------------------------------------------
     def put_events(self, **params: Any) -> dict[str, Any]:
         """Record up to 10 events of one session (and user) at once; they count from the next call."""
         op = "PutEvents"
         validation.check_boto3_params(SERVICE, op, params)
+        self._refuse_if_read_only("Recording events", op)
         problems = []
         for name in ("trackingId", "userId", "sessionId"):
             problems += _max_length(params.get(name), name, MAX_ID)
@@ -126,6 +132,7 @@ class LocalEventsClient:
         """Add or replace items (their properties are kept with the events until the next training)."""
         op = "PutItems"
         validation.check_boto3_params(SERVICE, op, params)
+        self._refuse_if_read_only("Recording items", op)
         rows = list(params["items"])
         problems = _max_length(rows, "items", MAX_LIST)
         for n, row in enumerate(rows, 1):
@@ -141,6 +148,7 @@ class LocalEventsClient:
         """Add or replace users (their properties are kept with the events until the next training)."""
         op = "PutUsers"
         validation.check_boto3_params(SERVICE, op, params)
+        self._refuse_if_read_only("Recording users", op)
         rows = list(params["users"])
         problems = _max_length(rows, "users", MAX_LIST)
         for n, row in enumerate(rows, 1):

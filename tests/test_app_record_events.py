@@ -119,7 +119,6 @@ def test_ranking_campaigns_record_too_but_related_items_do_not() -> None:
     assert not [b for b in at.button if b.key == "record_event"]
 
 
-@pytest.mark.xfail(reason="needs the history-aware model (lead)", strict=False)
 def test_three_recorded_events_move_the_list(demo_dir: Path) -> None:
     at = _ask()
     for row in (5, 10, 15):

@@ -56,6 +56,21 @@ def test_test_campaign_still_answers_requests() -> None:
     at.text_input(key="user_id").input("1")
     at.button(key="submit").click().run()
     assert not at.exception and not errors_of(at) and at.dataframe
+    # ... but the Record events panel says recording is off, and offers no Record button.
+    assert "record_event" not in _buttons(at) and "reset_session" not in _buttons(at)
+    assert access.refusal("Recording events") in _captions(at)
+
+
+def test_the_events_clients_refuse_to_write(demo_dir: Path) -> None:
+    events = scoring.client("personalize-events", data_dir=demo_dir)
+    control = scoring.client("personalize", data_dir=demo_dir)
+    tracker = control.list_event_trackers()["eventTrackers"][0]["eventTrackerArn"]
+    tracking_id = control.describe_event_tracker(eventTrackerArn=tracker)["eventTracker"]["trackingId"]
+    with pytest.raises(events.exceptions.ClientError, match="read-only"):
+        events.put_events(trackingId=tracking_id, userId="1", sessionId="s",
+                          eventList=[{"eventType": "watch", "itemId": "5", "sentAt": 1_760_000_000}])
+    with pytest.raises(control.exceptions.ClientError, match="read-only"):
+        control.delete_event_tracker(eventTrackerArn=tracker)
 
 
 def test_campaign_details_still_read() -> None:

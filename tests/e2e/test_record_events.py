@@ -88,7 +88,6 @@ def test_three_recorded_watches_move_the_filtered_list(browser_page: Any, app_ur
     assert open_group(demo_dir).events.history(USER).empty
 
 
-@pytest.mark.xfail(reason="needs the history-aware model (lead)", strict=False)
 def test_three_recorded_events_move_the_list(browser_page: Any, app_url: str) -> None:
     page: Page = browser_page
     _record_three(page, app_url)
