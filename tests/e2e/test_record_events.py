@@ -35,8 +35,17 @@ def _clean_user(demo_dir: Path) -> Iterator[None]:
 
 
 def _pick(page: Page, key: str, option: int) -> None:
-    page.locator(f".st-key-{key}").get_by_role("combobox").click()
-    page.get_by_role("option").nth(option).click()
+    box = page.locator(f".st-key-{key}").get_by_role("combobox")
+    choice = page.get_by_role("option").nth(option)
+    for _ in range(3):  # a list that just moved redraws the select box: open it again if it closed
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            choice.wait_for(state="visible", timeout=5000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    choice.click()
     wait_for_run(page)
 
 
