@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import sidebar
+from components import deferred, sidebar
 
 st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
                    layout="wide")
@@ -30,4 +30,5 @@ page = st.navigation({
 })
 
 sidebar.render()
+deferred.enter(page.url_path)
 page.run()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.config import Config
 
@@ -28,6 +27,8 @@ def client_config() -> Config:
 def live_client(service: str, region: str | None, profile: str | None = None,
                 endpoint_url: str | None = None) -> Any:
     """A boto3 client; `profile=None` uses the default credential chain."""
+    import boto3.session  # half a second of imports, paid only when a live source is used
+
     session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
     return session.client(service, endpoint_url=endpoint_url or None, config=client_config())
 
@@ -49,4 +50,4 @@ def default_region() -> str | None:
 
 def regions() -> list[str]:
     """Regions where Amazon Personalize is offered, from botocore's endpoint data."""
-    return sorted(boto3.session.Session().get_available_regions("personalize"))
+    return sorted(botocore.session.get_session().get_available_regions("personalize"))
