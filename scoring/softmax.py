@@ -153,8 +153,8 @@ def _scan(logits: np.ndarray, begin: int, end: int, k: int, allowed: np.ndarray 
                 sums.append(float(np.add.reduce(shifted, dtype=np.float64)))
             else:
                 sums.append(0.0)  # -inf adds nothing; +inf or NaN decide the result in _combine
-        if k == 0:
-            continue
+        if k == 0 or normalise and peak < threshold:
+            continue  # nothing in this block can reach the top k
         passing = block >= threshold
         if allowed is not None:
             passing &= allowed[start:stop]

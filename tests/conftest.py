@@ -2,7 +2,8 @@
 
 - Browser tests (anything under tests/e2e/) are marked `e2e` and put in one xdist group, so
   `make test` can run the rest on every core and the browser tests on their own, serially.
-- Tests marked `slow` are collected first, so a long test starts while the short ones are spread.
+- The longest modules start first (a `slow` mark, then last run's seconds), so the workers
+  finish together.
 - Each worker gets its own data root (the demo group linked into it): groups that one test
   creates never meet another worker's, in this process or in the console/CLI it starts.
 - The demo group and a small trained group are built once per session (a file lock guards the
@@ -26,13 +27,44 @@ E2E_DIR = Path(__file__).resolve().parent / "e2e"
 BROWSER_GROUP = "browser"
 
 
+DURATIONS_KEY = "console/module-seconds"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark browser tests by where they live (new ones included); start slow tests first."""
+    """Mark browser tests by where they live (new ones included); start the longest modules first.
+
+    A module holding a `slow` test goes first, then modules by the seconds they took last time
+    (recorded in .pytest_cache), so parallel workers do not end with one long test alone. A
+    module's tests stay together, so its module-scoped fixtures are set up once per worker.
+    Every worker computes the same order from the same cache, as xdist requires.
+    """
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept otherwise
+    seconds: dict[str, float] = config.cache.get(DURATIONS_KEY, {}) if config.cache else {}
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def key(item: pytest.Item) -> tuple[bool, float]:
+        module = item.nodeid.split("::")[0]
+        return module not in slow_modules, -seconds.get(module, 0.0)
+
+    items.sort(key=key)  # stable: the collected order within a module and among equals
+
+
+_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each module's seconds (on the xdist controller, which sees every report)."""
+    module = report.nodeid.split("::")[0]
+    _seconds[module] = _seconds.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _seconds and session.config.cache is not None and not hasattr(session.config, "workerinput"):
+        known = session.config.cache.get(DURATIONS_KEY, {})
+        session.config.cache.set(DURATIONS_KEY, known | {m: round(s, 2) for m, s in _seconds.items()})
 
 
 @pytest.fixture(scope="session", autouse=True)
