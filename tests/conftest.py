@@ -6,6 +6,7 @@
   finish together.
 - Each worker gets its own data root (the demo group linked into it): groups that one test
   creates never meet another worker's, in this process or in the console/CLI it starts.
+- Hypothesis runs without deadlines (timing is load here, not correctness).
 - The demo group and a small trained group are built once per session (a file lock guards the
   demo between workers).
 """
@@ -16,12 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from scoring import paths
 
 # The AppTest fixtures, for every test module: caches cleared around each test, app.py run on
 # every rerun as the server does (both autouse), and the stubbed live-AWS source on request.
 from tests.app_support import clear_streamlit_caches, live_aws, run_app_py_on_every_rerun  # noqa: F401
+
+# No per-example deadline: on a shared 2-core machine a slow example is load, not a bug, and a
+# timing check would make the suite flaky (no test here asserts on time).
+settings.register_profile("console", deadline=None)
+settings.load_profile("console")
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 BROWSER_GROUP = "browser"
