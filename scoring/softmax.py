@@ -8,10 +8,6 @@ largest in linear time and only those k are sorted.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 #: Items per block of `scan_top_k`: 32,768 float32 logits (128 KiB) stay in the L2 cache while the
@@ -89,19 +85,12 @@ def scan_top_k(logits: np.ndarray, k: int, allowed: np.ndarray | None = None,
     and the rows at or above a running threshold, the k-th largest value seen so far. A row
     below it has k rows above it, so it cannot be in the top k; ties at the threshold are kept,
     so the lower row wins a tie, as in `top_k`. Rows come largest first; log_norm is None when
-    `normalise` is False (recipes without scores). A large vector is scanned in halves on two
-    threads (numpy releases the GIL), which halves the exp work a request waits for.
+    `normalise` is False (recipes without scores). (Two threads, each scanning half, were
+    slower under load on the shared 2-core machine: the second thread waits for a core.)
     """
     n = logits.shape[0]
     k = max(0, min(int(k), n))
-    if n >= PARALLEL_SCAN and _pool() is not None:
-        middle = (n // 2) // SCAN_BLOCK * SCAN_BLOCK
-        other = _pool().submit(_scan, logits, middle, n, k, allowed, normalise)  # type: ignore[union-attr]
-        first = _scan(logits, 0, middle, k, allowed, normalise)
-        second = other.result()
-        parts = (first, second)
-    else:
-        parts = (_scan(logits, 0, n, k, allowed, normalise),)
+    parts = (_scan(logits, 0, n, k, allowed, normalise),)
     log_norm = _combine([p for part in parts for p in part[0]],
                         [s for part in parts for s in part[1]]) if normalise else None
     candidates = np.concatenate([part[2] for part in parts])
@@ -112,22 +101,6 @@ def scan_top_k(logits: np.ndarray, k: int, allowed: np.ndarray | None = None,
     candidates, values = candidates[finite], values[finite]
     order = np.lexsort((candidates, -values))[:k]
     return candidates[order], log_norm
-
-
-#: Vectors at least this long are scanned on two threads (below it a thread hop costs more).
-PARALLEL_SCAN = 1 << 18
-_POOL: list[ThreadPoolExecutor | None] = []
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor | None:
-    """One helper thread for the second half of large scans; None on a single core."""
-    if not _POOL:
-        with _POOL_LOCK:
-            if not _POOL:
-                cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-                _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="scan") if (cores or 1) > 1 else None)
-    return _POOL[0]
 
 
 def _scan(logits: np.ndarray, begin: int, end: int, k: int, allowed: np.ndarray | None,
@@ -145,14 +118,21 @@ def _scan(logits: np.ndarray, begin: int, end: int, k: int, allowed: np.ndarray 
         block = logits[start:stop]
         if normalise:
             peak = float(block.max())
-            peaks.append(peak)
-            if np.isfinite(peak):
-                shifted = buffer[:block.size]
-                np.subtract(block, peak, out=shifted)
-                np.exp(shifted, out=shifted)
-                sums.append(float(np.add.reduce(shifted, dtype=np.float64)))
-            else:
+            if not np.isfinite(peak):
+                peaks.append(peak)
                 sums.append(0.0)  # -inf adds nothing; +inf or NaN decide the result in _combine
+            else:
+                # exp(x) needs no shift while it cannot overflow (x <= 80) and the block's largest
+                # terms are far from underflow (peak >= -20): one pass fewer over the block.
+                shift = 0.0 if -20.0 <= peak <= 80.0 else peak
+                shifted = buffer[:block.size]
+                if shift:
+                    np.subtract(block, shift, out=shifted)
+                    np.exp(shifted, out=shifted)
+                else:
+                    np.exp(block, out=shifted)
+                peaks.append(shift)
+                sums.append(float(np.add.reduce(shifted, dtype=np.float64)))
         if k == 0 or normalise and peak < threshold:
             continue  # nothing in this block can reach the top k
         passing = block >= threshold
@@ -175,7 +155,8 @@ def _scan(logits: np.ndarray, begin: int, end: int, k: int, allowed: np.ndarray 
 
 
 def _combine(peaks: list[float], sums: list[float]) -> float:
-    """log(sum_b sums[b] * exp(peaks[b])): the blocks' log-sum-exps merged without overflow."""
+    """log(sum_b sums[b] * exp(peaks[b])): the blocks' exp-sums (each taken after a shift of
+    peaks[b]) merged without overflow."""
     if not peaks:
         return float("-inf")
     if any(np.isnan(peaks)):
