@@ -17,7 +17,7 @@ import streamlit as st
 
 _PAGE = "_deferred_page"
 _DRAWN = "_deferred_drawn"
-TICK = 0.2  # seconds: the browser's timer for the deferred fragment (fires once it is idle)
+TICK = 1.0  # seconds: the browser's timer for the deferred fragment (fires once it is idle)
 
 
 def enter(page: str) -> None:
