@@ -85,6 +85,8 @@ def cold_start(browser: Any, script: str | Path, link: str, shots: Path | None, 
         page.add_init_script(MARKS)
         page.goto(url + link)
         page.locator(FIRST_ROW).first.wait_for(state="attached")
+        if warm:  # the console draws its charts after the table: the page settles once they are in
+            page.locator(".js-plotly-plot").first.wait_for(state="attached")
         idle(page)
         page.wait_for_timeout(500)
         out["settled"] = time.time() - start
