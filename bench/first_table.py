@@ -52,16 +52,17 @@ with st.container(key="results"):
 # other code cannot delay the measurement the way Playwright's polling would be delayed.
 MARKS = """
 window.__marks = {};
-const marks = {row: "%s", chart: ".js-plotly-plot", below: "[data-testid='stExpander']"};
+const marks = {row: "%s", chart: ".js-plotly-plot", placeholder: ".st-key-chart_placeholder"};
+const top = (sel) => { const el = document.querySelector(sel);
+  return el ? el.getBoundingClientRect().top + window.scrollY : null; };
 const seen = () => {
+  const holder = top(marks.placeholder);  // its last place before the chart replaced it
+  if (holder !== null) window.__marks.placeholder_last = holder;
   for (const [name, sel] of Object.entries(marks)) {
-    const el = document.querySelector(sel);
-    if (el && !(name in window.__marks)) {
+    if (document.querySelector(sel) && !(name in window.__marks)) {
       window.__marks[name] = performance.timeOrigin + performance.now();
-      if (name === "row") {
-        const below = document.querySelector(marks.below);
-        window.__marks.below_top = below ? below.getBoundingClientRect().top + window.scrollY : null;
-      }
+      window.__marks[name + "_top"] = top(sel);
+      if (name === "row") window.__marks.table_top = top("[data-testid='stDataFrame']");
     }
   }
 };
@@ -94,8 +95,15 @@ def cold_start(browser: Any, script: str | Path, link: str, shots: Path | None, 
         out["table"] = marks["row"] / 1000 - start
         if "chart" in marks:
             out["chart"] = marks["chart"] / 1000 - start
-            below = page.locator("[data-testid='stExpander']").first.bounding_box()
-            out["jump"] = abs(below["y"] - marks["below_top"]) if below and marks.get("below_top") else 0.0
+            # Layout shift: the results table between its first row and the settled page, and the
+            # first chart against the placeholder that held its place.
+            table_now = page.evaluate("document.querySelector(\"[data-testid='stDataFrame']\")"
+                                      ".getBoundingClientRect().top + window.scrollY")
+            chart_now = page.evaluate("document.querySelector(\"[data-testid='stPlotlyChart']\")"
+                                      ".getBoundingClientRect().top + window.scrollY")
+            out["jump"] = abs(table_now - marks["table_top"])
+            out["chart_shift"] = (abs(chart_now - marks["placeholder_last"])
+                                  if marks.get("placeholder_last") is not None else float("nan"))
         if shots:
             page.screenshot(path=str(shots / f"{name}-first-table.png"))
         if warm:
@@ -191,8 +199,9 @@ def main() -> None:
     print(f"  console, shared link with a request: health {spread(col(console, 'health'))}, "
           f"table {spread(col(console, 'table'))}, page settled {spread(col(console, 'settled'))}")
     print(f"  console: charts drawn {spread(col(console, 'chart'))} (after the table: "
-          f"{spread([c['chart'] - c['table'] for c in console])}); the block below them moved "
-          f"{max(col(console, 'jump')):.0f} px between the first row and the settled page")
+          f"{spread([c['chart'] - c['table'] for c in console])}); between the first row and the settled "
+          f"page the table moved {max(col(console, 'jump')):.0f} px, the first chart sat "
+          f"{max(col(console, 'chart_shift')):.0f} px from its placeholder's place")
     print(f"  console / floor, same round: {spread(ratios, 'x')}   target <= 1.3x -> "
           f"{'within' if statistics.median(ratios) <= 1.3 else 'OVER'}")
     print(f"  warm rerun (another user) to the updated table: {spread(col(console, 'rerun'))}")

@@ -41,7 +41,8 @@ def chart_placeholders(result: Result) -> None:
     scored = int(result.table["Score"].notna().sum()) if "Score" in result.table else 0
     top_col, dist_col = st.columns(2, gap="large")
     with top_col:
-        st.container(height=max(260, 22 * scored + 90), border=False)  # figures.top_scores' height
+        st.container(height=max(260, 22 * scored + 90), border=False,  # figures.top_scores' height
+                     key="chart_placeholder")
     with dist_col:
         if result.catalogue is not None:
             st.container(height=CATALOGUE_CHART_PX, border=False)
