@@ -90,6 +90,8 @@ def scan_top_k(logits: np.ndarray, k: int, allowed: np.ndarray | None = None,
     """
     n = logits.shape[0]
     k = max(0, min(int(k), n))
+    if n <= SCAN_BLOCK:  # one block: the whole-vector functions make fewer numpy calls
+        return _small_top_k(logits, k, allowed), (logsumexp(logits) if normalise else None)
     parts = (_scan(logits, 0, n, k, allowed, normalise),)
     log_norm = _combine([p for part in parts for p in part[0]],
                         [s for part in parts for s in part[1]]) if normalise else None
@@ -101,6 +103,14 @@ def scan_top_k(logits: np.ndarray, k: int, allowed: np.ndarray | None = None,
     candidates, values = candidates[finite], values[finite]
     order = np.lexsort((candidates, -values))[:k]
     return candidates[order], log_norm
+
+
+def _small_top_k(logits: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
+    """`scan_top_k`'s rows for a vector of one block (a demo-sized catalogue, a ranking list)."""
+    values = logits if allowed is None else np.where(allowed, logits, -np.inf)
+    rows = top_k(values, k)
+    chosen = values[rows]
+    return rows[np.isfinite(chosen) | (chosen > 0)]  # -inf (and NaN) never make a list
 
 
 def _scan(logits: np.ndarray, begin: int, end: int, k: int, allowed: np.ndarray | None,
