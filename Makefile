@@ -33,9 +33,13 @@ run: demo
 serve: demo
 	$(PY) -m scoring.server --host 127.0.0.1 --port 8080
 
-## Install the dev requirements and run every test, browser tests included.
+## Install the dev requirements and run every test, browser tests included: unit, contract and
+## AppTest tests on every core (pytest-xdist, longest first as they free up), then the browser
+## tests on their own, serially (each drives a Streamlit server and Chromium).
+WORKERS ?= auto
 test: $(VENV)/.dev-installed demo
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "not e2e"
+	$(PY) -m pytest -m e2e
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet -r requirements-bench.txt

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import read_only, sidebar
+from components import deferred, read_only, sidebar
 
 st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
                    layout="wide")
@@ -32,4 +32,5 @@ page = st.navigation({
 
 sidebar.render()
 read_only.banner()  # read-only mode: every page says what is off and why
+deferred.enter(page.url_path)
 page.run()

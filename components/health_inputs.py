@@ -17,7 +17,7 @@ import streamlit as st
 from components import errors, request_form, sources
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import batch_files, health_metrics, health_run, recipes, requests
+from scoring import batch_files, health_metrics, health_run, local_group, recipes, requests
 from scoring.campaigns import CampaignDetails
 
 SAMPLE = "Random sample of the dataset's users"
@@ -50,8 +50,9 @@ class HealthRequest:
     filter_name: str = ""
 
 
-@st.cache_resource(show_spinner=False)
-def _known(path: str) -> dict[str, set[str]]:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _known(path: str, stamp: int) -> dict[str, set[str]]:
+    """Each user's interacted items, per group folder and model time (a retrain rereads them)."""
     from pathlib import Path
 
     return health_run.known_interactions(Path(path))
@@ -72,7 +73,7 @@ def source_data(selection: Selection) -> SourceData:
         column = _metadata_choice(columns)
         model = group.model
         return SourceData([str(u) for u in model.user_ids], health_run.catalogue_of(group, column),
-                          _known(str(group.path)), columns,
+                          _known(str(group.path), local_group.model_stamp(group.path)), columns,
                           {k: model.context_values(k) for k in model.context_keys()})
     with st.expander("Catalogue and interactions (optional, for a live campaign)"):
         st.caption("A live campaign does not list its items, popularity or users. Upload your Personalize "

@@ -10,12 +10,11 @@ import streamlit as st
 from components import sources
 from components.runner import Result
 from components.safe_text import md
-from scoring import dataset, history
-from scoring.model import MODEL_FILE
+from scoring import dataset, history, local_group
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _index(group_path: str, stamp: float) -> history.InteractionsIndex:
+def _index(group_path: str, stamp: int) -> history.InteractionsIndex:
     """One index per local group and model time: rebuilt when the group is retrained."""
     folder = Path(group_path)
     return history.InteractionsIndex(dataset.load_interactions(folder), dataset.load_items(folder))
@@ -25,9 +24,7 @@ def _interactions(config: sources.SourceConfig) -> history.InteractionsIndex | N
     group = sources.group(config)
     if group is None:
         return None
-    model_file = group.path / MODEL_FILE
-    stamp = model_file.stat().st_mtime if model_file.exists() else 0.0
-    return _index(str(group.path), stamp)
+    return _index(str(group.path), local_group.model_stamp(group.path))
 
 
 def render(config: sources.SourceConfig, result: Result | None, recorded: pd.DataFrame | None = None) -> None:
@@ -41,7 +38,7 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
         st.caption("Amazon Personalize has no API that reads a user's interactions back, "
                    "so a live campaign shows none here.")
         if recorded is not None and not recorded.empty:
-            st.caption(f"Events this console sent for user {user_id} in this session, newest first:")
+            st.caption(f"Events this console sent for user {md(user_id)} in this session, newest first:")
             sent = recorded.iloc[::-1]
             st.dataframe(pd.DataFrame({"When": pd.to_datetime(sent["TIMESTAMP"], unit="s", utc=True),
                                        "Item ID": sent["ITEM_ID"], "Event type": sent["EVENT_TYPE"],

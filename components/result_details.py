@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import figures
 from components.runner import Result
 from components.sidebar import Selection
 from scoring import requests, results
@@ -12,6 +11,8 @@ from scoring import requests, results
 
 def charts(result: Result) -> None:
     """Top-N scores; and, where the source knows the whole catalogue, where those scores sit in it."""
+    from components import figures  # plotly's figure code loads with the first chart, not at start-up
+
     top_col, dist_col = st.columns(2, gap="large")
     with top_col:
         st.plotly_chart(figures.top_scores(result.table), key="top_scores_chart")
@@ -26,6 +27,28 @@ def charts(result: Result) -> None:
         st.plotly_chart(figures.catalogue_distribution(scores, shown_ids, shown), key="catalogue_chart")
         summary = results.catalogue_summary(scores, [s for s in shown if s == s])
         st.caption(results.catalogue_caption(summary, ranking=result.is_ranking))
+
+
+def below_table(result: Result, selection: Selection) -> None:
+    """Everything under the results: charts, the raw request and response, the boto3 code."""
+    charts(result)
+    raw_exchange(result)
+    boto3_code(result, selection)
+
+
+def chart_placeholders(result: Result) -> None:
+    """Empty boxes of the charts' heights, where `charts` draws them on the next run (no jump)."""
+    scored = int(result.table["Score"].notna().sum()) if "Score" in result.table else 0
+    top_col, dist_col = st.columns(2, gap="large")
+    with top_col:
+        st.container(height=max(260, 22 * scored + 90), border=False,  # figures.top_scores' height
+                     key="chart_placeholder")
+    with dist_col:
+        if result.catalogue is not None:
+            st.container(height=CATALOGUE_CHART_PX, border=False)
+
+
+CATALOGUE_CHART_PX = 400 + 60  # figures.catalogue_distribution's height and its caption
 
 
 def raw_exchange(result: Result) -> None:

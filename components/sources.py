@@ -47,9 +47,9 @@ class SourceConfig:
         return (AWS, self.region, self.profile, self.endpoint)
 
     @property
-    def data_dir(self) -> Path | None:
-        """None means the demo group, which `scoring` builds on first use."""
-        return None if self.group == DEMO_GROUP else paths.DATA_ROOT / self.group
+    def data_dir(self) -> Path:
+        """The local group's folder (the demo's is built on first use by `local_dir`)."""
+        return paths.DEMO_DIR if self.group == DEMO_GROUP else paths.DATA_ROOT / self.group
 
     @property
     def label(self) -> str:
@@ -66,8 +66,23 @@ class Clients:
 
 
 @st.cache_resource(show_spinner=False)
-def _local_clients(group: str) -> Clients:
-    data_dir = SourceConfig(group=group).data_dir
+def _demo_built(data_dir: str) -> Path:
+    """The demo group, generated and trained once per process when it is missing."""
+    from scoring.demo import ensure_demo  # the training stack loads only when the demo is asked for
+
+    return ensure_demo(Path(data_dir))
+
+
+def local_dir(config: SourceConfig) -> Path:
+    """The folder of a local source; asking for the demo builds it if needed."""
+    if config.group == DEMO_GROUP:
+        return _demo_built(str(paths.DEMO_DIR))
+    return config.data_dir
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _local_clients(data_dir: str, stamp: int) -> Clients:
+    """One pair per group folder and model file time: a retrained group gets new clients."""
     return Clients(scoring.client("personalize-runtime", data_dir), scoring.client("personalize", data_dir))
 
 
@@ -97,7 +112,8 @@ def events_client(config: SourceConfig) -> Any:
 
 def clients(config: SourceConfig) -> Clients:
     if config.is_local:
-        return _local_clients(config.group)
+        folder = local_dir(config)
+        return _local_clients(str(folder), local_group.model_stamp(folder))
     return _live_clients(config.region, config.profile, config.endpoint)
 
 
@@ -131,7 +147,7 @@ def group(config: SourceConfig) -> local_group.LocalGroup | None:
     """The local dataset group (items, model) of a local source; None for a live one."""
     if not config.is_local:
         return None
-    return local_group.open_group(config.data_dir)
+    return local_group.open_group(local_dir(config))
 
 
 def items_frame(config: SourceConfig) -> pd.DataFrame | None:

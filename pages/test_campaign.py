@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import (
-    campaign_view, recent_interactions, record_events, request_form, result_details, results_table, runner,
-    share, sources,
+    campaign_view, deferred, recent_interactions, record_events, request_form, result_details, results_table,
+    runner, share, sources,
 )
 
 selection, details = campaign_view.selected_or_stop()
@@ -35,8 +35,8 @@ with form_col:
     recent_interactions.render(selection.config, result, record_events.recorded(selection, result))
 
 if result is not None:
-    result_details.charts(result)
-    result_details.raw_exchange(result)
-    result_details.boto3_code(result, selection)
+    # Below the table: charts, raw exchange, code; drawn once the browser has painted the table.
+    deferred.after_paint(("details", id(result)), lambda: result_details.below_table(result, selection),
+                         lambda: result_details.chart_placeholders(result))
 
 share.sync(selection.shared, result.params if result is not None else None)

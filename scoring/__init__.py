@@ -27,8 +27,13 @@ def client(service: Literal["personalize-events"], data_dir: Path | str | None =
 
 def client(service: str, data_dir: Path | str | None = None
            ) -> LocalRuntimeClient | LocalControlClient | LocalEventsClient:
-    """A local client for `service` on the dataset group in `data_dir` (None: the demo group)."""
-    group = open_group(Path(data_dir) if data_dir is not None else None)
+    """A local client for `service` on the dataset group in `data_dir` (None: the demo group,
+    generated and trained first if it is missing)."""
+    if data_dir is None:
+        from scoring.demo import ensure_demo  # only a caller that wants the demo builds it
+
+        data_dir = ensure_demo()
+    group = open_group(Path(data_dir))
     if service == "personalize-runtime":
         return LocalRuntimeClient(group)
     if service == "personalize":

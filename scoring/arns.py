@@ -17,17 +17,5 @@ def local_arn(kind: str, *names: str) -> str:
     return f"{LOCAL_PREFIX}:{kind}/" + "/".join(names)
 
 
-def resource_kind(arn: str) -> str | None:
-    """'campaign', 'filter', 'solution', ... or None for a malformed ARN."""
-    if not ARN_PATTERN.fullmatch(arn):
-        return None
-    resource = arn.split(":", 5)[-1]
-    return resource.split("/", 1)[0]
-
-
-def resource_name(arn: str) -> str:
-    return arn.split(":", 5)[-1].split("/", 1)[-1]
-
-
 def is_valid(arn: str) -> bool:
     return len(arn) <= MAX_ARN and ARN_PATTERN.fullmatch(arn) is not None

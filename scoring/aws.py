@@ -15,7 +15,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
@@ -55,6 +54,8 @@ def live_client(service: str, region: str | None, profile: str | None = None,
     problem = endpoint_problem(endpoint_url) if endpoint_url else None
     if problem:
         raise InvalidEndpoint(problem)
+    import boto3.session  # half a second of imports, paid only when a live source is used
+
     session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
     client = session.client(service, endpoint_url=endpoint_url or None, config=client_config())
     add_call_budget(client)
@@ -143,4 +144,4 @@ def default_region() -> str | None:
 
 def regions() -> list[str]:
     """Regions where Amazon Personalize is offered, from botocore's endpoint data."""
-    return sorted(boto3.session.Session().get_available_regions("personalize"))
+    return sorted(botocore.session.get_session().get_available_regions("personalize"))

@@ -10,6 +10,7 @@ Personalize takes a few minutes.
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import time
 import uuid
@@ -345,9 +346,9 @@ class LocalControlClient:
                 "ResponseMetadata": _response_metadata()}
 
     def _fields(self, kind: str) -> list[dict[str, Any]]:
-        import pandas as pd
-
-        header = pd.read_csv(self.group.path / f"{kind.lower()}.csv", nrows=0).columns
+        """The CSV header's columns (read with the csv module: only the first line is needed)."""
+        with open(self.group.path / f"{kind.lower()}.csv", newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
         return [{"name": column, **_avro_type(column)} for column in header]
 
     # -- helpers ---------------------------------------------------------------------------

@@ -32,7 +32,6 @@ import numpy as np
 
 from scoring import dataset, demo_data, events, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
-from scoring.training import format_metrics, train_with_metrics
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
 DEMO_VERSION = 4
@@ -142,6 +141,8 @@ def build(data_dir: Path, *, seed: int = demo_data.DEFAULT_SEED,
     # Train on the files as written, so the model sees exactly what a user's import would.
     interactions = dataset.load_interactions(data_dir)
     items = dataset.load_items(data_dir)
+    from scoring.training import train_with_metrics  # the training stack loads only for a build
+
     model = train_with_metrics(interactions, items=items, seed=0, progress=progress)
     model = replace(model, meta={**model.meta, "data_seed": seed,
                                      "demo_version": DEMO_VERSION})
@@ -170,6 +171,8 @@ def main() -> int:
           f"contexts: {', '.join(map(str, model.context_names))}")
     if "metrics" in model.meta:
         print("hold-out (last interaction per user, scored with its own DEVICE):")
+        from scoring.training import format_metrics
+
         print(format_metrics(model.meta["metrics"], model.meta.get("baseline_metrics")))
     print(f"training took {float(model.meta.get('training_seconds', 0.0)):.1f} s")
     return 0

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 
 import botocore.exceptions as bex
-import botocore.session
 from botocore.errorfactory import BaseClientExceptions, ClientExceptionsFactory
+
+from scoring.service_models import service_model
 
 INVALID_INPUT = "InvalidInputException"
 NOT_FOUND = "ResourceNotFoundException"
@@ -26,8 +27,7 @@ _STATUS = {INVALID_INPUT: 400, NOT_FOUND: 404, "InvalidNextTokenException": 400,
 @cache
 def service_exceptions(service: str) -> BaseClientExceptions:
     """The `client.exceptions` object of a boto3 client for `service`, without a client."""
-    model = botocore.session.get_session().get_service_model(service)
-    return ClientExceptionsFactory().create_client_exceptions(model)
+    return ClientExceptionsFactory().create_client_exceptions(service_model(service))
 
 
 def client_error(service: str, code: str, message: str, operation: str) -> bex.ClientError:

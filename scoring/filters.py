@@ -759,12 +759,6 @@ def _compiled(data: FilterData, text: str) -> FilterExpression:
     return found  # type: ignore[no-any-return]
 
 
-def passing_items(evaluator: Evaluator, text: str, values: Mapping[str, str] | None,
-                  user_id: str | None) -> np.ndarray:
-    """Rows of the model items that pass: what the Filters page's test shows."""
-    return np.flatnonzero(evaluator.mask(text, values, user_id).mask)
-
-
 def describe_parameters(params: Iterable[Parameter]) -> Sequence[str]:
     """One line per parameter for the UI: name, what it takes, required or optional."""
     out = []

@@ -16,10 +16,9 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from scoring import dataset, errors, recipes
 from scoring.health_metrics import Catalogue, RecLists
 from scoring.local_group import LocalGroup
 from scoring.model import SoftmaxModel, context_name
+from scoring.per_model import per_model
 from scoring.softmax import top_k_scores
 
 BLOCK = 256            # users per matrix product: a (256 x items) float32 block stays in cache
@@ -155,7 +155,7 @@ def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int) -> tuple[np.nd
     return rows[:, :k].astype(np.int64, copy=False), scores, uncertain
 
 
-@lru_cache(maxsize=8)
+@per_model
 def _item_norms(model: SoftmaxModel) -> np.ndarray:
     return np.linalg.norm(model.item_factors.astype(np.float64), axis=1)
 
@@ -176,12 +176,12 @@ def block_scores(group: LocalGroup, user_ids: Sequence[str], k: int,
     return rows, scores
 
 
-@lru_cache(maxsize=8)
+@per_model
 def item_id_list(model: SoftmaxModel) -> list[str]:
     return [str(i) for i in model.item_ids]
 
 
-@lru_cache(maxsize=8)
+@per_model
 def item_id_array(model: SoftmaxModel) -> np.ndarray:
     """Item IDs as Python strings in an object array: `ids[rows].tolist()` makes a block's lists in C."""
     return np.array(item_id_list(model), dtype=object)
@@ -481,8 +481,3 @@ def measures(kind: str) -> str:
     return ("User personalization: each user's top K of GetRecommendations, scored by a softmax over "
             "the whole catalogue.")
 
-
-def known_subset(known: Mapping[str, Collection[str]] | None, users: Sequence[str]) -> dict[str, set[str]] | None:
-    if known is None:
-        return None
-    return {u: set(known[u]) for u in users if u in known}

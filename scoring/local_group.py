@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -313,25 +314,42 @@ def _interactions(path: Path) -> pd.DataFrame | None:
     return dataset.load_interactions(path) if (path / paths.INTERACTIONS_FILE).exists() else None
 
 
-_cache: dict[tuple[Path, float], LocalGroup] = {}
+#: Loaded groups by (folder, model file time), least recently used first; at most MAX_GROUPS,
+#: so opening many groups does not keep every model in memory.
+MAX_GROUPS = 8
+_cache: OrderedDict[tuple[Path, int], LocalGroup] = OrderedDict()
 _lock = threading.RLock()
 
 
-def open_group(data_dir: Path | None) -> LocalGroup:
-    """The dataset group in `data_dir`; None means the demo group, built on first use."""
-    if data_dir is None:
-        from scoring.demo import ensure_demo
+def model_stamp(data_dir: Path) -> int:
+    """The model file's modification time in ns (0 when missing): caches keyed on it see a retrain."""
+    try:
+        return (Path(data_dir) / MODEL_FILE).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
-        data_dir = ensure_demo()
-    path = Path(data_dir).resolve()
-    model = path / MODEL_FILE
-    stamp = model.stat().st_mtime if model.exists() else 0.0
+
+def open_group(data_dir: Path | None) -> LocalGroup:
+    """The dataset group in `data_dir`; None means the demo group's folder, which must be built.
+
+    Opening never builds anything: a caller that wants the demo asks `scoring.demo.ensure_demo()`
+    for it first (as `scoring.client` and the console's sources do).
+    """
+    path = Path(paths.DEMO_DIR if data_dir is None else data_dir).resolve()
+    if not (path / paths.CAMPAIGNS_FILE).exists():
+        hint = " Build it with `python -m scoring.demo`." if path == Path(paths.DEMO_DIR).resolve() else ""
+        raise FileNotFoundError(f"No local dataset group in {path} (no {paths.CAMPAIGNS_FILE}).{hint}")
+    key = (path, model_stamp(path))
     with _lock:
-        group = _cache.get((path, stamp))
+        group = _cache.get(key)
         if group is None:
             group = LocalGroup.open(path)
             _evict(path)  # a retrained or recreated group replaces the one loaded before
-            _cache[(path, stamp)] = group
+            _cache[key] = group
+            while len(_cache) > MAX_GROUPS:
+                _cache.popitem(last=False)
+        else:
+            _cache.move_to_end(key)
         return group
 
 

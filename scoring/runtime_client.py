@@ -20,7 +20,7 @@ import numpy as np
 
 from scoring import errors, filters, promotions, recipes, validation
 from scoring.local_group import Campaign, LocalGroup
-from scoring.softmax import logsumexp, softmax, top_k
+from scoring.softmax import scan_top_k, softmax, top_k
 
 SERVICE = "personalize-runtime"
 DEFAULT_RESULTS = 25
@@ -29,20 +29,28 @@ POPULAR_REASON = "Popular item"
 
 @dataclass(frozen=True)
 class _Order:
-    """A recipe's preference over every item (higher first), and how to score the chosen ones.
+    """A recipe's preference over every item (higher first), and whether the chosen ones get scores.
 
-    `log_norm` is the catalogue softmax's log-normaliser (None: the recipe returns no scores),
-    so a chosen item's score is exp(preference - log_norm) whatever a filter removed.
+    A scored item's score is exp(preference - log_norm), the catalogue softmax, whatever a filter
+    removed; `scan_top_k` finds the log-normaliser in the same pass as the top rows.
     """
 
     preference: np.ndarray
-    log_norm: float | None
+    scored: bool
     reason: list[str] | None
 
-    def scores(self, rows: np.ndarray) -> np.ndarray | None:
-        if self.log_norm is None:
+    def best(self, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, float | None]:
+        """The k allowed rows of highest preference, best first, and the log-normaliser (if scored).
+
+        `allowed` None (no filter) means every item; fewer rows come back when fewer are allowed.
+        """
+        return scan_top_k(self.preference, max(0, k), allowed, normalise=self.scored)
+
+    @staticmethod
+    def scores(preference: np.ndarray, rows: np.ndarray, log_norm: float | None) -> np.ndarray | None:
+        if log_norm is None:
             return None
-        return np.exp(self.preference[rows].astype(np.float64) - self.log_norm)
+        return np.exp(preference[rows].astype(np.float64) - log_norm)
 
 
 @dataclass(frozen=True)
@@ -50,21 +58,6 @@ class _Promotion:
     name: str
     percent: int
     mask: filters.FilterMask
-
-
-def _best(preference: np.ndarray, allowed: np.ndarray | None, k: int) -> np.ndarray:
-    """The k allowed rows of highest preference, best first (fewer when fewer are allowed).
-
-    `allowed` None (no filter) skips the masking pass: the unfiltered call stays one matrix-vector
-    product, one normaliser and one argpartition over the catalogue.
-    """
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    if allowed is None:
-        return top_k(preference, k)
-    values = np.where(allowed, preference, -np.inf)
-    rows = top_k(values, k)
-    return rows[np.isfinite(values[rows])]
 
 
 def _response_metadata() -> dict[str, Any]:
@@ -102,16 +95,21 @@ class LocalRuntimeClient:
         user_id = params.get("userId")
         allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op)
         promotion = self._promotion(params, user_id, op)
-        promoted_rows = np.empty(0, dtype=np.int64)
-        if promotion is not None:
+        if promotion is None:
+            regular_rows, log_norm = order.best(num, allowed)
+            promoted_rows = regular_rows[:0]
+        else:
             count = promotions.promoted_count(num, promotion.percent)
-            promoted_rows = _best(order.preference, promotion.mask.mask, count)
-            allowed = np.ones(len(order.preference), dtype=bool) if allowed is None else allowed.copy()
-            allowed[promoted_rows] = False  # a promoted item is not repeated below
-        regular_rows = _best(order.preference, allowed, num - len(promoted_rows))
-        items = self._predicted(regular_rows, order.scores(regular_rows), metadata, order.reason)
+            promoted_rows, log_norm = order.best(count, promotion.mask.mask)
+            # The best `num` allowed rows hold the best num - len(promoted) that are not promoted
+            # (a promoted item is not repeated below).
+            candidates, _ = scan_top_k(order.preference, num, allowed, normalise=False)
+            regular_rows = candidates[~np.isin(candidates, promoted_rows)][:num - len(promoted_rows)]
+        pref = order.preference
+        items = self._predicted(regular_rows, order.scores(pref, regular_rows, log_norm), metadata,
+                                order.reason)
         if promotion is not None and len(promoted_rows):
-            promoted = self._predicted(promoted_rows, order.scores(promoted_rows), metadata,
+            promoted = self._predicted(promoted_rows, order.scores(pref, promoted_rows, log_norm), metadata,
                                        [promotions.PROMOTED_REASON])
             for entry in promoted:
                 entry["promotionName"] = promotion.name
@@ -156,7 +154,7 @@ class LocalRuntimeClient:
         if campaign.kind == recipes.RELATED_ITEMS:
             return self._related_order(params.get("itemId"), op)
         if campaign.kind == recipes.POPULAR_ITEMS:
-            return _Order(model.item_popularity.astype(np.float64), None, None)
+            return _Order(model.item_popularity, False, None)
         # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (history + context).
         user_id = params.get("userId")
         if not user_id:
@@ -164,7 +162,7 @@ class LocalRuntimeClient:
                               "user-personalization recipe.", op)
         logits = model.logits(self.group.user_vector(user_id, params.get("context")))  # float32
         reason = None if self.group.has_history(user_id) else [POPULAR_REASON]
-        return _Order(logits, logsumexp(logits), reason)
+        return _Order(logits, True, reason)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:
         """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.
@@ -178,12 +176,12 @@ class LocalRuntimeClient:
         model = self.group.model
         row = int(model.item_rows([item_id])[0])
         if row < 0:
-            return _Order(model.item_popularity.astype(np.float64), None, [POPULAR_REASON])
+            return _Order(model.item_popularity, False, [POPULAR_REASON])
         vectors = model.item_factors[:, :-1]
         norms = np.linalg.norm(vectors, axis=1) + 1e-12
         similarity = ((vectors @ vectors[row]) / (norms * norms[row])).astype(np.float64)
         similarity[row] = -np.inf  # an item is not related to itself
-        return _Order(similarity, None, None)
+        return _Order(similarity, False, None)
 
     # -- local extensions (not in boto3) ---------------------------------------------------
     def catalogue_scores(self, *, campaignArn: str, userId: str | None,
@@ -198,7 +196,8 @@ class LocalRuntimeClient:
             return None
         model = self.group.model
         logits = model.logits(self.group.user_vector(userId, context))
-        return model.item_ids, np.exp(logits.astype(np.float64) - logsumexp(logits))
+        _, log_norm = scan_top_k(logits, 0)
+        return model.item_ids, np.exp(logits.astype(np.float64) - log_norm)
 
     # -- helpers -------------------------------------------------------------------------
     def _error(self, code: str, message: str, op: str) -> Exception:

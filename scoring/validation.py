@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ParamValidationError
 from botocore.model import Shape
 from botocore.validate import validate_parameters
 
 from scoring import arns
+from scoring.service_models import service_model
 
 MAX_RESULTS = 500
 MAX_RESULTS_WITH_METADATA = 50
@@ -41,8 +41,7 @@ _FILTER_KEY = re.compile(r"[A-Za-z0-9_]+")
 @cache
 def _input_shape(service: str, operation: str) -> Shape:
     """Loaded once per operation: reading botocore's model files costs milliseconds."""
-    model = botocore.session.get_session().get_service_model(service)
-    return model.operation_model(operation).input_shape
+    return service_model(service).operation_model(operation).input_shape
 
 
 def check_boto3_params(service: str, operation: str, params: Mapping[str, Any]) -> None:

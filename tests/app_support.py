@@ -45,8 +45,17 @@ def run_app_py_on_every_rerun(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
 
 
+#: `pytestmark = needs_demo` in a page test module: the demo group is built before the app opens it.
+needs_demo = pytest.mark.usefixtures("demo_dir")
+
+
 def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def on_page(page: str, at: AppTest | None = None) -> AppTest:
+    """The app run once through app.py (a new one unless given), then switched to `page`."""
+    return (at if at is not None else new_app()).run().switch_page(page).run()
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,92 @@
-"""Fixtures shared by every test module."""
+"""Fixtures and collection rules shared by every test module, made for parallel runs (pytest-xdist).
+
+- Browser tests (anything under tests/e2e/) are marked `e2e` and put in one xdist group, so
+  `make test` can run the rest on every core and the browser tests on their own, serially.
+- The longest modules start first (a `slow` mark, then last run's seconds), so the workers
+  finish together.
+- Each worker gets its own data root (the demo group linked into it): groups that one test
+  creates never meet another worker's, in this process or in the console/CLI it starts.
+- Hypothesis runs without deadlines (timing is load here, not correctness).
+- The demo group and a small trained group are built once per session (a file lock guards the
+  demo between workers).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from scoring import paths
 
 # The AppTest fixtures, for every test module: caches cleared around each test, app.py run on
 # every rerun as the server does (both autouse), and the stubbed live-AWS source on request.
 from tests.app_support import clear_streamlit_caches, live_aws, run_app_py_on_every_rerun  # noqa: F401
+
+# No per-example deadline: on a shared 2-core machine a slow example is load, not a bug, and a
+# timing check would make the suite flaky (no test here asserts on time).
+settings.register_profile("console", deadline=None)
+settings.load_profile("console")
+
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+BROWSER_GROUP = "browser"
+
+
+DURATIONS_KEY = "console/module-seconds"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark browser tests by where they live (new ones included); start the longest modules first.
+
+    A module holding a `slow` test goes first, then modules by the seconds they took last time
+    (recorded in .pytest_cache), so parallel workers do not end with one long test alone. A
+    module's tests stay together, so its module-scoped fixtures are set up once per worker.
+    Every worker computes the same order from the same cache, as xdist requires.
+    """
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
+    seconds: dict[str, float] = config.cache.get(DURATIONS_KEY, {}) if config.cache else {}
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def key(item: pytest.Item) -> tuple[bool, float]:
+        module = item.nodeid.split("::")[0]
+        return module not in slow_modules, -seconds.get(module, 0.0)
+
+    items.sort(key=key)  # stable: the collected order within a module and among equals
+
+
+_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each module's seconds (on the xdist controller, which sees every report)."""
+    module = report.nodeid.split("::")[0]
+    _seconds[module] = _seconds.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _seconds and session.config.cache is not None and not hasattr(session.config, "workerinput"):
+        known = session.config.cache.get(DURATIONS_KEY, {})
+        session.config.cache.set(DURATIONS_KEY, known | {m: round(s, 2) for m, s in _seconds.items()})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This worker's data root: `paths.DATA_ROOT` here and CONSOLE_DATA_ROOT for subprocesses.
+
+    The demo group stays where it is built (`paths.DEMO_DIR`) and is linked into the root, so
+    every process sees it as the `demo` group; other groups a test creates stay in the worker.
+    """
+    root = tmp_path_factory.mktemp("data")
+    (root / "demo").symlink_to(Path(paths.DEMO_DIR).resolve(), target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paths, "DATA_ROOT", root)
+        patch.setenv("CONSOLE_DATA_ROOT", str(root))
+        yield root
 
 
 @pytest.fixture(scope="session")
@@ -16,4 +94,20 @@ def demo_dir() -> Path:
     """The demo dataset group, generated and trained once (a file lock guards parallel workers)."""
     from scoring.demo import ensure_demo
 
-    return ensure_demo()
+    return ensure_demo(paths.DEMO_DIR)
+
+
+@pytest.fixture(scope="session")
+def small_group(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small dataset group (tests/support/small_data), validated and trained once per worker.
+
+    For tests that need a trained group other than the demo and do not test training itself;
+    treat it as read-only (copy it to change it).
+    """
+    from scoring import user_groups
+    from tests.support import small_data
+
+    out = tmp_path_factory.mktemp("small") / "small"
+    user_groups.create_group(small_data.files(), "small", out=out)
+    return out
+

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from scoring import arns
 from tests.app_support import (
+    needs_demo,
     LIVE_ARN,
     LIVE_VERSION,
     LiveAws,
@@ -21,9 +21,7 @@ PAGE = "pages/campaign.py"
 RANK = arns.local_arn("campaign", "demo-personalized-ranking")
 
 
-@pytest.fixture(autouse=True)
-def _demo(demo_dir: Path) -> None:
-    """The demo group must exist before the app opens it."""
+pytestmark = needs_demo
 
 
 def campaign_page(at: AppTest) -> AppTest:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 import scoring
 from scoring import arns, compare
 from tests.app_support import (
+    on_page,
     LIVE_ARN,
     LIVE_GROUP,
     LiveAws,
@@ -26,7 +27,7 @@ FILTER_ARN = "arn:aws:personalize:us-east-1:123456789012:filter/genres"
 
 
 def open_page(at: AppTest) -> AppTest:
-    return at.run().switch_page(PAGE).run()
+    return on_page(PAGE, at)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 import scoring
 from scoring import arns, paths
 from tests.app_support import (
+    needs_demo,
     LIVE_GROUP,
     LiveAws,
     errors_of,
@@ -27,9 +28,7 @@ WATCHED = arns.local_arn("filter", "exclude-watched")
 YEARS = arns.local_arn("filter", "recent-years")
 
 
-@pytest.fixture(autouse=True)
-def _demo(demo_dir: Path) -> None:
-    """Every test here needs the demo group built first."""
+pytestmark = needs_demo
 
 
 def submit(at: AppTest) -> AppTest:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
@@ -15,26 +14,24 @@ import scoring.aws
 from components import health_job
 from scoring import arns, batch_files, health_metrics
 from tests.app_support import (
+    needs_demo,
+    on_page,
     LIVE_ARN_2,
     LIVE_GROUP,
     WHEN,
     LiveAws,
     errors_of,
-    new_app,
     table_of,
 )
 
 PAGE = "pages/health_check.py"
 
 
-@pytest.fixture(autouse=True)
-def _demo(demo_dir: Path) -> None:
-    """Every test here needs the demo group built first."""
+pytestmark = needs_demo
 
 
 def open_page() -> AppTest:
-    at = new_app().run()
-    return at.switch_page(PAGE).run()
+    return on_page(PAGE)
 
 
 def metrics(at: AppTest):  # noqa: ANN201

@@ -12,6 +12,7 @@ import scoring
 from scoring import arns, paths, requests, user_groups
 from scoring.model import MODEL_FILE
 from tests.app_support import (
+    on_page,
     LiveAws,
     errors_of,
     new_app,
@@ -32,8 +33,7 @@ def data_root(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def local_models_page() -> AppTest:
-    at = new_app().run()
-    return at.switch_page(PAGE).run()
+    return on_page(PAGE)
 
 
 def upload(at: AppTest, files: dict[str, bytes], name: str) -> AppTest:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import dataset
 from tests.app_support import (
+    needs_demo,
     LIVE_ARN,
     LiveAws,
     errors_of,
@@ -17,9 +18,7 @@ from tests.app_support import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _demo(demo_dir: Path) -> None:
-    """Every test here needs the demo group built first."""
+pytestmark = needs_demo
 
 
 def _ask(user: str) -> AppTest:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 import scoring
 from scoring import arns, normalisation
 from tests.app_support import (
+    on_page,
     LIVE_ARN,
     LIVE_ARN_2,
     LIVE_VERSION,
@@ -29,7 +30,7 @@ PAGE = "pages/score_normalisation.py"
 
 
 def open_page(at: AppTest) -> AppTest:
-    return at.run().switch_page(PAGE).run()
+    return on_page(PAGE, at)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError
@@ -13,6 +12,7 @@ import scoring
 import scoring.aws
 from scoring import arns
 from tests.app_support import (
+    needs_demo,
     LIVE_ARN,
     LiveAws,
     errors_of,
@@ -24,9 +24,7 @@ REC = arns.local_arn("campaign", "demo-user-personalization")
 RANK = arns.local_arn("campaign", "demo-personalized-ranking")
 
 
-@pytest.fixture(autouse=True)
-def _demo(demo_dir: Path) -> None:
-    """Every test here needs the demo group built first."""
+pytestmark = needs_demo
 
 
 def submit(at: AppTest) -> AppTest:
