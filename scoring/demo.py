@@ -34,7 +34,7 @@ from scoring import dataset, demo_data, events, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 4
+DEMO_VERSION = 5
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)
