@@ -34,7 +34,10 @@ from scoring import dataset, demo_data, events, group_files, paths
 from scoring.model import MODEL_FILE, SoftmaxModel
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
-DEMO_VERSION = 5
+DEMO_VERSION = 6
+#: Fewer passes than the trainer's default: on the demo 5 epochs beat 8 (protocol MRR@25 0.139 vs
+#: 0.129 over 3 splits) and build in half the time; real data (MovieLens) keeps the default of 8.
+DEMO_EPOCHS = 5
 LOCK_FILE = ".demo.lock"
 REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, MODEL_FILE,
                   paths.CAMPAIGNS_FILE)
@@ -143,7 +146,7 @@ def build(data_dir: Path, *, seed: int = demo_data.DEFAULT_SEED,
     items = dataset.load_items(data_dir)
     from scoring.training import train_with_metrics  # the training stack loads only for a build
 
-    model = train_with_metrics(interactions, items=items, seed=0, progress=progress)
+    model = train_with_metrics(interactions, items=items, epochs=DEMO_EPOCHS, seed=0, progress=progress)
     model = replace(model, meta={**model.meta, "data_seed": seed,
                                      "demo_version": DEMO_VERSION})
     model.save(data_dir / MODEL_FILE)
@@ -165,12 +168,12 @@ def main() -> int:
     model = SoftmaxModel.load(data_dir / MODEL_FILE)
     print(f"demo dataset group: {data_dir}")
     holdout = model.meta.get("holdout", {})
-    total = int(holdout.get("train_interactions", 0)) + int(holdout.get("test_queries", 0))
-    print(f"{model.n_items:,} items, {len(model.user_ids):,} users, {total:,} interactions "
-          f"({int(holdout.get('test_queries', 0)):,} held out); "
+    print(f"{model.n_items:,} items, {len(model.user_ids):,} users, "
+          f"{int(holdout.get('interactions', 0)):,} interactions "
+          f"({int(holdout.get('test_users', 0)):,} test users); "
           f"contexts: {', '.join(map(str, model.context_names))}")
     if "metrics" in model.meta:
-        print("hold-out (last interaction per user, scored with its own DEVICE):")
+        print(f"{holdout.get('split', 'metrics')}:")
         from scoring.training import format_metrics
 
         print(format_metrics(model.meta["metrics"], model.meta.get("baseline_metrics")))

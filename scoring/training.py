@@ -50,7 +50,7 @@ L2 = 1e-4
 HISTORY_DROPOUT = 0.05
 TOKEN_DROPOUT = 0.0  # share of history items left out of an example (augmentation)
 TIE_START = 0.5
-MAX_EXAMPLES = 1_200_000  # epochs x interactions cap: big data needs fewer passes
+MAX_EXAMPLES = 1_000_000  # epochs x interactions cap: big data needs fewer passes
 MAX_BATCH_CELLS = 4_000_000  # batch rows x catalogue size: bounds the logits buffer (16 MB)
 
 Progress = Callable[[float], None]
@@ -241,8 +241,8 @@ def train_with_metrics(interactions: pd.DataFrame, *, items: pd.DataFrame | None
     meta = dict(model.meta)
     meta.update({
         "metrics": metrics, "baseline_metrics": baseline,
-        "holdout": {"split": protocol_description(), "test_queries": split.queries,
-                    "test_users": split.queries, "train_interactions": int(len(split.train)),
+        "holdout": {"split": protocol_description(), "test_users": split.queries,
+                    "train_interactions": int(len(split.train)),
                     "interactions": int(len(everything)),
                     "recorded_events": int(len(everything) - len(interactions)),
                     "served_model": "refit on all interactions" if refit else "the evaluated model",

@@ -383,9 +383,7 @@ def summary(path: Path) -> GroupSummary:
         return GroupSummary(name, path, _is_demo(path), None, None, None, None,
                             problem=f"model.npz cannot be read ({exc}): train the group again.")
     holdout = meta.get("holdout")
-    # train + held-out rows = every interaction, whichever model is served
-    interactions = (int(holdout.get("train_interactions", 0)) + int(holdout.get("test_queries", 0))
-                    if holdout else int(meta.get("interactions", 0)))
+    interactions = int((holdout or {}).get("interactions", meta.get("interactions", 0)))
     stamps = [s.get("trainedAt") for s in config.get("solutions", []) if s.get("trainedAt")]
     trained = datetime.fromtimestamp(int(max(stamps)), tz=UTC) if stamps else None
     user_personalization = next((s for s in config.get("solutions", [])
