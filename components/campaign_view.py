@@ -154,8 +154,8 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
         return
     if not metrics:
         st.caption("This solution version reports no metrics." + (
-            " Locally, related-items (SIMS) solutions have none: the hold-out predicts each "
-            "user's next item, which SIMS does not do." if details.kind == recipes.RELATED_ITEMS
+            " Locally, related-items (SIMS) solutions have none: the evaluation predicts each "
+            "test user's newest items, which SIMS does not do." if details.kind == recipes.RELATED_ITEMS
             and selection.config.is_local else ""))
         return
     baseline = _local_baseline(selection, details) if selection.config.is_local else None

@@ -88,8 +88,9 @@ def groups_panel() -> list[user_groups.GroupSummary]:
     for g in groups:
         if g.problem:
             st.warning(f"**{md(g.name)}**: {md(g.problem)}", icon=":material/warning:")
-    st.caption("NDCG@10 on a time-based hold-out (each user's last interaction), beside the "
-               "popularity baseline on the same split. Pick a group in the sidebar's **Dataset "
+    st.caption("NDCG@10 with Personalize's evaluation protocol (a tenth of the users held out, "
+               "their newest interactions predicted), beside the popularity baseline on the same "
+               "split. Pick a group in the sidebar's **Dataset "
                "group** box (source *Local*) to test its campaigns.")
     return groups
 
