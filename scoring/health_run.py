@@ -28,7 +28,7 @@ import pandas as pd
 from scoring import dataset, errors, recipes
 from scoring.health_metrics import Catalogue, RecLists
 from scoring.local_group import LocalGroup
-from scoring.model import SoftmaxModel, context_name
+from scoring.model import SoftmaxModel
 from scoring.per_model import per_model
 from scoring.softmax import top_k_scores
 
