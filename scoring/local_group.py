@@ -139,34 +139,32 @@ class LocalGroup:
         types = frame["EVENT_TYPE"].tolist()[::-1] if "EVENT_TYPE" in frame else [""] * len(items)
         return History(items, model.event_codes([str(t) for t in types]))
 
-    def history(self, user_id: str | None) -> History:
-        """What w̄_u reads: recorded events, then the training data's history, newest first."""
-        return self.recorded_history(user_id).then(self.model.trained_history(user_id))
-
-    def has_history(self, user_id: str | None) -> bool:
-        """False for a user with no interactions at all: they get popular items."""
-        return user_id is not None and (self.model.knows_user(user_id)
-                                        or len(self.recorded_history(user_id)) > 0)
+    def request_vector(self, user_id: str | None,
+                       context: Mapping[str, str] | None = None) -> tuple[np.ndarray, bool]:
+        """w̄_u for a request (the user's history, recorded events first, encoded, plus context),
+        and whether the user has any history at all (no: popular items, "Popular item")."""
+        recent = self.recorded_history(user_id)
+        known = len(recent) > 0 or (user_id is not None and self.model.knows_user(user_id))
+        return self.model.user_vector(user_id, context, recent=recent), known
 
     def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None) -> np.ndarray:
-        """w̄_u for a request: the user's history (events included) encoded, plus context."""
-        return self.model.user_vector(user_id, context, recent=self.recorded_history(user_id))
+        return self.request_vector(user_id, context)[0]
 
     def user_vectors(self, user_ids: Sequence[str], context: Mapping[str, str] | None = None) -> np.ndarray:
-        """`user_vector` for many users at once (the block path of the health check and batch jobs).
+        """`user_vector` for many users at once, bit for bit (the health check's block path).
 
-        Users without recorded events read the training snapshot directly; the few with events
-        are encoded one by one, so the result equals `user_vector` up to float32 rounding.
+        Users without recorded events read the training snapshot in one pass; the few with
+        events are encoded one by one.
         """
         model = self.model
-        rows = {str(u): i for i, u in enumerate(model.user_ids)}
-        index = np.fromiter((rows.get(str(u), -1) for u in user_ids), dtype=np.int64, count=len(user_ids))
+        index = model.user_rows([str(u) for u in user_ids])
         items = np.where(index[:, None] >= 0, model.user_history[np.maximum(index, 0)], -1)
         events = np.where(index[:, None] >= 0, model.user_events[np.maximum(index, 0)], -1)
-        vectors = model.encode_many(items.astype(np.int64), events.astype(np.int64))
+        vectors = model.encode_many(items, events)
+        recorded = set(self.events.keys())
         for q, user in enumerate(user_ids):
-            recent = self.recorded_history(str(user))
-            if len(recent):
+            if str(user) in recorded:
+                recent = self.recorded_history(str(user))
                 vectors[q] = model.encode(recent.then(model.trained_history(str(user))))
         return vectors + model.context_vector(context)
 

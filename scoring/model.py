@@ -140,6 +140,11 @@ class SoftmaxModel:
         rows = self._item_row  # type: ignore[attr-defined]
         return np.fromiter((rows.get(i, -1) for i in item_ids), dtype=np.int64, count=len(item_ids))
 
+    def user_rows(self, user_ids: list[str]) -> np.ndarray:
+        """Row of each user in the history snapshot, -1 for users the training data lacked."""
+        rows = self._user_row  # type: ignore[attr-defined]
+        return np.fromiter((rows.get(u, -1) for u in user_ids), dtype=np.int64, count=len(user_ids))
+
     def event_codes(self, event_types: list[str]) -> np.ndarray:
         """Code of each event type (case ignored, as Personalize compares them), -1 if unknown."""
         codes = self._event_code  # type: ignore[attr-defined]

@@ -160,8 +160,9 @@ class LocalRuntimeClient:
         if not user_id:
             raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
                               "user-personalization recipe.", op)
-        logits = model.logits(self.group.user_vector(user_id, params.get("context")))  # float32
-        reason = None if self.group.has_history(user_id) else [POPULAR_REASON]
+        vector, known = self.group.request_vector(user_id, params.get("context"))
+        logits = model.logits(vector)  # float32
+        reason = None if known else [POPULAR_REASON]
         return _Order(logits, True, reason)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:

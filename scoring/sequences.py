@@ -88,12 +88,13 @@ def encode(interactions: pd.DataFrame, item_ids: np.ndarray, event_types: list[s
     return Sequences(item_ids, items, users, position, event_types, events, names, context)
 
 
-def history_windows(seq: Sequences, rows: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """(items, events) of the `window` interactions before each row, most recent first, -1 padded."""
-    back = np.arange(1, window + 1)
-    source = rows[:, None] - back[None, :]
+def history_windows(seq: Sequences, rows: np.ndarray, window: int, *,
+                    including: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(items, events) of the `window` interactions before each row (or up to and `including`
+    it), most recent first, -1 padded."""
+    back = np.arange(window) + (0 if including else 1)
     valid = seq.position[rows][:, None] - back[None, :] >= 0
-    source = np.where(valid, source, 0)
+    source = np.where(valid, rows[:, None] - back[None, :], 0)
     items = np.where(valid, seq.items[source], -1)
     events = np.where(valid, seq.events[source], -1)
     return items, events
@@ -101,13 +102,7 @@ def history_windows(seq: Sequences, rows: np.ndarray, window: int) -> tuple[np.n
 
 def snapshot(seq: Sequences, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(user_ids, user_history, user_events): each user's last `window` interactions, newest first."""
-    if seq.users.size == 0:
-        empty = np.empty((0, window), dtype=np.int64)
-        return np.empty(0, dtype=str), empty, empty
-    last = np.flatnonzero(np.r_[seq.users[1:] != seq.users[:-1], True])
-    back = np.arange(window)
-    valid = seq.position[last][:, None] - back[None, :] >= 0
-    source = np.where(valid, last[:, None] - back[None, :], 0)
-    items = np.where(valid, seq.items[source], -1)
-    events = np.where(valid, seq.events[source], -1)
+    last = np.flatnonzero(np.r_[seq.users[1:] != seq.users[:-1], True]) if seq.users.size \
+        else np.empty(0, dtype=np.int64)
+    items, events = history_windows(seq, last, window, including=True)
     return seq.users[last], items, events
