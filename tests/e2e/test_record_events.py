@@ -65,8 +65,10 @@ def _record_three(page: Page, url: str, filter_name: str | None = None) -> None:
         _pick(page, "rec_item", row)
         panel.get_by_role("button", name="Record").click()
         wait_for_run(page)
-        expect(panel.get_by_text("Recorded", exact=False)).to_be_visible()
-        expect(page.get_by_text(f"({n} recorded with PutEvents)", exact=False)).to_be_visible()
+        # The click's rerun records, fetches the list again and redraws it: slow under load, and
+        # wait_for_run may return before that rerun has started, so wait on what it shows.
+        expect(page.get_by_text(f"({n} recorded with PutEvents)", exact=False)).to_be_visible(timeout=30_000)
+        expect(panel.get_by_text("Recorded", exact=False)).to_be_visible(timeout=30_000)
     assert_no_exception(page)
 
 
@@ -78,7 +80,7 @@ def test_three_recorded_watches_move_the_filtered_list(browser_page: Any, app_ur
     moves = table_column(page, 1, 25)
     assert all(MOVE.match(m) for m in moves), moves
     assert "new" in moves and any(m.startswith("▲") for m in moves)  # the watched item left, others rose
-    expect(page.get_by_text("Gone from the list", exact=False)).to_be_visible()
+    expect(page.get_by_text("Gone from the list", exact=False)).to_be_visible(timeout=30_000)
     assert len(open_group(demo_dir).events.history(USER)) == 3
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -93,7 +95,7 @@ def test_three_recorded_watches_move_the_filtered_list(browser_page: Any, app_ur
 
     page.locator(".st-key-record_events").get_by_role("button", name="Reset session").click()
     wait_for_run(page)
-    expect(page.get_by_text("Removed 3 recorded events")).to_be_visible()
+    expect(page.get_by_text("Removed 3 recorded events")).to_be_visible(timeout=30_000)
     assert open_group(demo_dir).events.history(USER).empty
 
 
