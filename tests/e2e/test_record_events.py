@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from scoring.local_group import open_group
@@ -35,17 +36,22 @@ def _clean_user(demo_dir: Path) -> Iterator[None]:
 
 
 def _pick(page: Page, key: str, option: int) -> None:
+    """Open the select box and choose an option; a list that just moved may redraw the box under
+    the pointer (closed, or detached from the page), so open it again, up to five times."""
+    wait_for_run(page)
     box = page.locator(f".st-key-{key}").get_by_role("combobox")
     choice = page.get_by_role("option").nth(option)
-    for _ in range(3):  # a list that just moved redraws the select box: open it again if it closed
-        box.scroll_into_view_if_needed()
-        box.click()
+    for attempt in range(5):
         try:
-            choice.wait_for(state="visible", timeout=5000)
+            box.click(timeout=10_000)
+            choice.wait_for(state="visible", timeout=5_000)
+            choice.click(timeout=5_000)
             break
-        except Exception:
+        except PlaywrightError:
+            if attempt == 4:
+                raise
             page.keyboard.press("Escape")
-    choice.click()
+            wait_for_run(page)
     wait_for_run(page)
 
 
