@@ -78,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise user_groups.InvalidData(report)
             files, _ = importing.read_directory(source)
             print(report.summary())
+            if report.total_notes:
+                print(f"{report.total_notes:,} odd row(s), imported as follows "
+                      "(Personalize does not document these cases; see README):")
+                for line in report.note_lines():
+                    print(f"  {line}")
             created = user_groups.create_group(files, name, out=out, overwrite=args.replace,
                                                settings=settings, progress=progress,
                                                origin=str(source.resolve()))

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import access, arns, dataset, group_files, importing, local_group, paths
+from scoring import access, arns, dataset, group_files, importing, local_group, paths, schemas
 from scoring.events import EventStore
 from scoring.model import MODEL_FILE
 from scoring.training import DIM, EPOCHS, train_with_metrics
@@ -169,7 +169,8 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
     with claim(target):
         _check_target(target, overwrite)  # again: it may have been built while we waited
         say(0.0, "Validating the files")
-        report = importing.validate_files(files)
+        prepared = importing.prepare(files)
+        report = prepared.report
         if not report.ok:
             raise InvalidData(report)
 
@@ -177,10 +178,9 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
         staging = target.parent / STAGING_DIR / f"{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:
-            for file_name in report.files:
-                data = files[file_name]
-                assert data is not None
-                (staging / file_name).write_text(importing.decode(data), encoding="utf-8")
+            for file_name in report.files:  # as imported: odd rows skipped, replaced or nulled
+                (staging / file_name).write_bytes(prepared.files[file_name])
+            group_files.write_text(staging / schemas.SCHEMAS_FILE, schemas.save(report.schemas))
             created, config = _train_into(staging, name, report, settings, say, previous, origin)
             say(0.97, "Saving the dataset group")
             is_group = (target / paths.CAMPAIGNS_FILE).is_file()
@@ -239,6 +239,7 @@ def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSe
             progress(min(max(fraction, 0.0), 1.0), what)
 
     with claim(directory):
+        group_files.write_text(directory / schemas.SCHEMAS_FILE, schemas.save(report.schemas))
         created, config = _train_into(directory, name, report, settings, say, previous,
                                       str(directory))
         with local_group.campaigns_lock(directory):

@@ -3,6 +3,7 @@ garbage in (never a traceback)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,10 @@ def check(lines: list[str], **others: str) -> ImportReport:
 
 def where(report: ImportReport) -> list[tuple[str, int | None, str | None]]:
     return [(p.file, p.line, p.column) for p in report.problems]
+
+
+def noted(report: ImportReport) -> list[tuple[str, int | None, str | None]]:
+    return [(p.file, p.line, p.column) for p in report.notes]
 
 
 def messages(report: ImportReport) -> str:
@@ -104,6 +109,20 @@ def test_at_most_five_metadata_columns_and_ten_optional_fields_with_event_types(
 
 # -- row rules -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("row", "column", "expected"), [
+    ("u" * 257 + ",i1,1735689600,click,web", "USER_ID", "USER_ID is 257 characters long"),
+    ("u1,i" + "9" * 256 + ",1735689600,click,web", "ITEM_ID", "ITEM_ID is 257 characters long"),
+    ("u1,i1,1735689600," + "k" * 257 + ",web", "EVENT_TYPE", "EVENT_TYPE is longer than 256"),
+    ("u1,i1,1735689600,click," + "w" * 1001, "PLATFORM", "PLATFORM value is longer than 1000"),
+])
+def test_a_value_over_its_length_limit_refuses_the_import(row: str, column: str, expected: str) -> None:
+    lines = interactions_lines()
+    lines[41] = row  # line 42 in an editor
+    report = check(lines)
+    assert where(report) == [("interactions.csv", 42, column)], report.lines()
+    assert expected in report.problems[0].message
+
+
+@pytest.mark.parametrize(("row", "column", "expected"), [
     ("u1,i1,2025-01-01,click,web", "TIMESTAMP", 'TIMESTAMP "2025-01-01" is not a whole number'),
     ("u1,i1,1735689600.5,click,web", "TIMESTAMP", "is not a whole number"),
     ("u1,i1,-5,click,web", "TIMESTAMP", "is not a whole number"),
@@ -111,17 +130,16 @@ def test_at_most_five_metadata_columns_and_ten_optional_fields_with_event_types(
     ("u1,i1,1735689600000,click,web", "TIMESTAMP", "milliseconds? Divide by 1000"),
     (",i1,1735689600,click,web", "USER_ID", "USER_ID is empty"),
     ("u1,,1735689600,click,web", "ITEM_ID", "ITEM_ID is empty"),
-    ("u" * 257 + ",i1,1735689600,click,web", "USER_ID", "USER_ID is 257 characters long"),
-    ("u1,i" + "9" * 256 + ",1735689600,click,web", "ITEM_ID", "ITEM_ID is 257 characters long"),
-    ("u1,i1,1735689600," + "k" * 257 + ",web", "EVENT_TYPE", "EVENT_TYPE is longer than 256"),
-    ("u1,i1,1735689600,click," + "w" * 1001, "PLATFORM", "PLATFORM value is longer than 1000"),
 ])
-def test_each_row_rule_names_the_line(row: str, column: str, expected: str) -> None:
+def test_a_row_without_a_usable_required_value_is_skipped_and_named(row: str, column: str,
+                                                                     expected: str) -> None:
     lines = interactions_lines()
-    lines[41] = row  # line 42 in an editor
+    lines[41] = row
     report = check(lines)
-    assert where(report) == [("interactions.csv", 42, column)], report.lines()
-    assert expected in report.problems[0].message
+    assert report.ok, report.lines()
+    assert noted(report) == [("interactions.csv", 42, column)], report.note_lines()
+    assert expected in report.notes[0].message and report.notes[0].message.endswith("row skipped.")
+    assert report.counts["interactions"] == 1500 - 1
 
 
 def test_ids_of_exactly_256_characters_and_old_timestamps_are_fine() -> None:
@@ -131,17 +149,20 @@ def test_ids_of_exactly_256_characters_and_old_timestamps_are_fine() -> None:
     assert check(lines).ok
 
 
-def test_event_value_must_be_a_number_if_present() -> None:
+def test_an_event_value_that_is_not_a_number_is_imported_as_null() -> None:
     lines = [interactions_lines()[0] + ",EVENT_VALUE",
              *[line + ",1.5" for line in interactions_lines()[1:]]]
-    assert check(lines).ok
+    assert check(lines).ok and not check(lines).notes
     lines[3] = lines[3].rsplit(",", 1)[0] + ",lots"
     lines[4] = lines[4].rsplit(",", 1)[0] + ",inf"
     lines[5] = lines[5].rsplit(",", 1)[0] + ","  # empty: null is allowed
-    report = check(lines)
-    assert where(report) == [("interactions.csv", 4, "EVENT_VALUE"),
-                             ("interactions.csv", 5, "EVENT_VALUE")]
-    assert 'EVENT_VALUE "lots" is not a number' in messages(report)
+    prepared = importing.prepare({"interactions.csv": ("\n".join(lines) + "\n").encode()})
+    report = prepared.report
+    assert report.ok and noted(report) == [("interactions.csv", 4, "EVENT_VALUE"),
+                                           ("interactions.csv", 5, "EVENT_VALUE")]
+    assert 'EVENT_VALUE "lots" is not a float: imported as empty (null)' in "\n".join(report.note_lines())
+    imported = pd.read_csv(io.BytesIO(prepared.files["interactions.csv"]), keep_default_na=False, dtype=str)
+    assert imported["EVENT_VALUE"].iloc[2:5].tolist() == ["", "", ""] and len(imported) == 1500
 
 
 def test_wrong_field_counts_are_named_and_skipped() -> None:
@@ -149,8 +170,8 @@ def test_wrong_field_counts_are_named_and_skipped() -> None:
     lines[9] = "u1,i1,1735689600"
     lines[10] = "u1,i1,1735689600,click,web,extra"
     report = check(lines)
-    assert where(report) == [("interactions.csv", 10, None), ("interactions.csv", 11, None)]
-    assert "has 3 fields but the header has 5" in report.problems[0].message
+    assert report.ok and noted(report) == [("interactions.csv", 10, None), ("interactions.csv", 11, None)]
+    assert "has 3 fields but the header has 5" in report.notes[0].message
     assert report.counts["interactions"] == 1500 - 2
 
 
@@ -160,7 +181,7 @@ def test_line_numbers_count_quoted_newlines_and_blank_lines() -> None:
     lines.insert(2, "")  # line 5: blank, skipped
     lines[3] = "u1,i1,soon,click,web"  # line 6
     report = check(lines)
-    assert where(report) == [("interactions.csv", 6, "TIMESTAMP")], report.lines()
+    assert noted(report) == [("interactions.csv", 6, "TIMESTAMP")], report.note_lines()
 
 
 def test_a_broken_quote_is_one_problem_on_its_line() -> None:
@@ -178,6 +199,14 @@ def test_at_least_1000_interactions() -> None:
     report = check(lines[:1000])
     assert where(report) == [("interactions.csv", None, None)]
     assert "has 999 valid interactions; training needs at least 1,000" in messages(report)
+
+
+def test_the_minimum_counts_rows_after_the_skipped_ones() -> None:
+    lines = interactions_lines()[:1001]
+    lines[7] = "u1,i1,later,click,web"
+    report = check(lines)
+    assert "has 999 valid interactions (after skipping 1 odd row); training needs" in messages(report)
+    assert noted(report) == [("interactions.csv", 8, "TIMESTAMP")]
 
 
 def test_at_least_25_users_with_two_interactions() -> None:
@@ -202,11 +231,24 @@ def test_items_and_users_rules() -> None:
     items = "ITEM_ID,GENRES,CREATION_TIMESTAMP\ni1,Action,1\ni2,Drama,2\ni1,Comedy,x\n,Drama,3\n"
     users = "USER_ID\nu1\n"
     report = check(lines, items_csv=items, users_csv=users)
-    assert where(report) == [("items.csv", 4, "ITEM_ID"), ("items.csv", 4, "CREATION_TIMESTAMP"),
-                             ("items.csv", 5, "ITEM_ID"), ("users.csv", 1, None)]
-    text = messages(report)
-    assert 'ITEM_ID "i1" repeats line 2' in text
-    assert "has only USER_ID: Personalize's Users dataset needs at least one metadata column" in text
+    assert where(report) == [("users.csv", 1, None)]
+    assert "has only USER_ID: Personalize's Users dataset needs at least one metadata column" in \
+        messages(report)
+    assert noted(report) == [("items.csv", 4, "CREATION_TIMESTAMP"), ("items.csv", 4, "ITEM_ID"),
+                             ("items.csv", 5, "ITEM_ID")]
+    text = "\n".join(report.note_lines())
+    assert 'ITEM_ID "i1" repeats line 2: this later row replaces it' in text
+    assert 'CREATION_TIMESTAMP "x" is not a whole number of Unix epoch seconds' in text
+
+
+def test_a_repeated_id_keeps_the_later_row() -> None:
+    items = "ITEM_ID,GENRES\ni1,Action\ni2,Drama\ni1,Comedy\ni1,Horror\n"
+    prepared = importing.prepare({"interactions.csv": small_data.files()["interactions.csv"],
+                                  "items.csv": items.encode()})
+    assert prepared.report.ok and prepared.report.counts["catalogue"] == 2
+    assert prepared.files["items.csv"].decode().splitlines() == ["ITEM_ID,GENRES", "i2,Drama", "i1,Horror"]
+    assert [n.line for n in prepared.report.notes] == [4, 5]
+    assert "repeats line 4" in prepared.report.notes[1].message
 
 
 def test_items_need_item_id() -> None:
@@ -243,15 +285,16 @@ def test_folders(tmp_path: Path) -> None:
 
 
 # -- the cap -------------------------------------------------------------------------------------
-def test_the_list_is_capped_and_counts_the_rest() -> None:
+def test_the_lists_are_capped_and_count_the_rest() -> None:
     lines = interactions_lines()
     bad = [lines[0], *[line.replace(",173", ",x173") for line in lines[1:]]]  # every TIMESTAMP
     report = importing.validate_files({"interactions.csv": ("\n".join(bad)).encode()},
                                       max_problems=10)
-    assert len(report.problems) == 10 and [p.line for p in report.problems] == list(range(2, 12))
-    assert report.total_problems == 1500 + 2  # every row, then the two minimums
-    assert report.lines()[-1] == "... and 1,492 more problems"
-    assert report.table()["Line"].tolist() == list(range(2, 12))
+    assert len(report.notes) == 10 and [p.line for p in report.notes] == list(range(2, 12))
+    assert report.total_notes == 1500
+    assert report.note_lines()[-1] == "... and 1,490 more odd rows"
+    assert report.notes_table()["Line"].tolist() == list(range(2, 12))
+    assert report.total_problems == 2  # nothing left: the two minimums refuse it
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -274,5 +317,6 @@ def test_every_bad_row_is_named_at_its_line(rows: set[int], bad_row: str) -> Non
     for index in rows:
         lines[index] = bad_row
     report = check(lines)
-    named = sorted({p.line for p in report.problems if p.line is not None})
+    named = sorted({p.line for p in report.notes if p.line is not None})
     assert named == sorted(index + 1 for index in rows)
+    assert report.counts["interactions"] == len(BASE) - 1 - len(rows)

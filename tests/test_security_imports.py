@@ -58,8 +58,9 @@ def test_a_column_count_under_the_cap_is_still_checked_column_by_column() -> Non
 def test_millions_of_bad_rows_keep_only_what_can_be_listed() -> None:
     data = b"USER_ID,ITEM_ID,TIMESTAMP\n" + b"u1,i1\n" * 200_000
     report = importing.validate_files({paths.INTERACTIONS_FILE: data})
-    assert report.total_problems >= 200_000 and len(report.problems) == importing.MAX_PROBLEMS
-    assert report.problems[0].line == 2  # the first ones, in file order
+    assert report.total_notes == 200_000 and len(report.notes) == importing.MAX_PROBLEMS
+    assert report.notes[0].line == 2  # the first ones, in file order
+    assert not report.ok  # no row left to train on
 
 
 # -- what held -----------------------------------------------------------------------------------
