@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import scoring
-from scoring import arns, campaigns, paths, user_groups
+from scoring import arns, campaigns, paths, schemas, user_groups
 from scoring.model import MODEL_FILE
 from scoring.train import main as train_main
 from tests.support import small_data
@@ -36,7 +36,7 @@ def test_a_folder_becomes_a_group_the_clients_serve(tmp_path: Path) -> None:
     assert "normalized_discounted_cumulative_gain_at_10" in done.stdout
     assert "Training" in done.stdout and "100%" in done.stdout  # progress lines
     assert sorted(p.name for p in out.iterdir()) == [
-        paths.CAMPAIGNS_FILE, paths.INTERACTIONS_FILE, paths.ITEMS_FILE, MODEL_FILE]
+        paths.CAMPAIGNS_FILE, paths.INTERACTIONS_FILE, paths.ITEMS_FILE, MODEL_FILE, schemas.SCHEMAS_FILE]
 
     runtime, control = scoring.client("personalize-runtime", out), scoring.client("personalize", out)
     names = [c["name"] for c in campaigns.list_campaigns(control)]
@@ -71,21 +71,33 @@ def test_popularity_count_reports_the_baseline_and_sims_no_metrics(tmp_path: Pat
     assert metrics_of("g-personalized-ranking") == metrics_of("g-user-personalization")
 
 
-def test_bad_rows_exit_2_with_their_line_numbers(tmp_path: Path) -> None:
-    source = small_data.write(tmp_path / "bad")
+def test_odd_rows_are_skipped_and_listed_with_their_line_numbers(tmp_path: Path) -> None:
+    source = small_data.write(tmp_path / "odd")
     lines = (source / paths.INTERACTIONS_FILE).read_text().splitlines()
     lines[2] = "u1,i1,1735689600000,click,web"  # milliseconds, line 3
     lines[7] = "u1,,1735689600,click,web"  # empty ITEM_ID, line 8
     lines.insert(11, "u1,i1")  # too few fields, line 12
     (source / paths.INTERACTIONS_FILE).write_text("\n".join(lines) + "\n")
+    out = tmp_path / "data" / "odd"
+    done = run_cli(str(source), "--out", str(out), *FAST)
+    assert done.returncode == 0, done.stderr
+    assert "3 odd row(s)" in done.stdout
+    assert "interactions.csv line 3: TIMESTAMP 1735689600000 is too large" in done.stdout
+    assert "interactions.csv line 8: ITEM_ID is empty: row skipped." in done.stdout
+    assert "interactions.csv line 12: has 2 fields but the header has 5" in done.stdout
+    imported = (out / paths.INTERACTIONS_FILE).read_text().splitlines()
+    assert len(imported) == len(lines) - 3 and "u1,i1" not in imported
+
+
+def test_a_value_over_its_length_limit_exits_2_with_its_line(tmp_path: Path) -> None:
+    source = small_data.write(tmp_path / "bad")
+    lines = (source / paths.INTERACTIONS_FILE).read_text().splitlines()
+    lines[4] = "u" * 300 + ",i1,1735689600,click,web"  # line 5
+    (source / paths.INTERACTIONS_FILE).write_text("\n".join(lines) + "\n")
     out = tmp_path / "data" / "bad"
     done = run_cli(str(source), "--out", str(out), *FAST)
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    assert "interactions.csv line 3: TIMESTAMP 1735689600000 is too large" in done.stderr
-    assert "interactions.csv line 8: ITEM_ID is empty" in done.stderr
-    assert "interactions.csv line 12: has 2 fields but the header has 5" in done.stderr
-    assert "3 problem(s)" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "interactions.csv line 5: USER_ID is 300 characters long" in done.stderr
     assert not out.exists()
 
 
