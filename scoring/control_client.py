@@ -2,7 +2,7 @@
 
 Same method names, keyword arguments, response shapes (checked against botocore's model by the
 contract tests) and errors as boto3's client, answered from the dataset group's campaigns.json,
-model.npz and CSV headers. CreateFilter / DeleteFilter and Create/DeleteEventTracker write
+model.npz and Avro schemas (scoring.schemas). CreateFilter / DeleteFilter and Create/DeleteEventTracker write
 campaigns.json (atomically); a local filter or event tracker is ACTIVE at once, where
 Personalize takes a few minutes.
 """
@@ -10,7 +10,6 @@ Personalize takes a few minutes.
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import time
 import uuid
@@ -24,20 +23,6 @@ from scoring.runtime_client import _response_metadata
 SERVICE = "personalize"
 ACTIVE = "ACTIVE"
 _PAGE = 100
-
-_LONG_FIELDS = {"TIMESTAMP", "CREATION_TIMESTAMP", "YEAR"}
-
-
-def _avro_type(column: str) -> dict[str, Any]:
-    """The Avro field type Personalize schemas use for a CSV column of this name."""
-    if column in {"USER_ID", "ITEM_ID", "EVENT_TYPE"}:
-        return {"type": "string"}
-    if column in _LONG_FIELDS:
-        return {"type": "long"}
-    if column == "EVENT_VALUE":
-        return {"type": ["null", "float"]}
-    return {"type": ["null", "string"], "categorical": True}
-
 
 def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
@@ -338,18 +323,11 @@ class LocalControlClient:
         kind = next((k for k in self._dataset_kinds() if self._schema_arn(k) == params["schemaArn"]), None)
         if kind is None:
             raise self._missing("Schema", params["schemaArn"], op)
-        avro = {"type": "record", "name": kind, "namespace": "com.amazonaws.personalize.schema",
-                "fields": self._fields(kind), "version": "1.0"}
+        avro = self.group.schemas[kind].to_json()  # stored at import (given or inferred), else inferred now
         return {"schema": {"name": f"{self.group.name}-{kind.lower()}", "schemaArn": params["schemaArn"],
-                           "schema": json.dumps(avro), "creationDateTime": self.group.created,
+                           "schema": avro, "creationDateTime": self.group.created,
                            "lastUpdatedDateTime": self.group.created},
                 "ResponseMetadata": _response_metadata()}
-
-    def _fields(self, kind: str) -> list[dict[str, Any]]:
-        """The CSV header's columns (read with the csv module: only the first line is needed)."""
-        with open(self.group.path / f"{kind.lower()}.csv", newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), [])
-        return [{"name": column, **_avro_type(column)} for column in header]
 
     # -- helpers ---------------------------------------------------------------------------
     def _check(self, op: str, params: dict[str, Any]) -> None:

@@ -361,11 +361,14 @@ def _check_values(c: Condition) -> None:
 # -- checking against a dataset group ---------------------------------------------------------
 @dataclass(frozen=True)
 class Schema:
-    """The fields a filter may name: field -> True when every value is a number."""
+    """The fields a filter may name: field -> True when it is a number field (from the group's Avro
+    schemas, scoring.schemas.filter_schema; else from the values); `unfilterable` maps
+    "Items.FIELD" / "Users.FIELD" to why a filter cannot use it (textual, boolean)."""
 
     items: Mapping[str, bool] = field(default_factory=dict)
     users: Mapping[str, bool] = field(default_factory=dict)
     has_interactions: bool = True
+    unfilterable: Mapping[str, str] = field(default_factory=dict)
 
 
 def _resolve(fields: Mapping[str, bool], name: str) -> str | None:
@@ -392,6 +395,9 @@ def check(parsed: FilterExpression, schema: Schema) -> FilterExpression:
             if name is None or name in ("ITEM_ID", "USER_ID"):
                 known = ", ".join(f for f in fields if f not in ("ITEM_ID", "USER_ID"))
                 raise FilterError(f"{label} has no field {c.field} (column {c.column}); its fields are: {known}.")
+            why = schema.unfilterable.get(f"{label}.{name}")
+            if why:
+                raise FilterError(f"{c.dataset}.{name} at column {c.column} {why}.")
             if not c.is_list and not fields[name]:
                 raise FilterError(f"{c.dataset}.{name} at column {c.column} is not a number field, so {c.op} cannot "
                                   f"compare it: use IN or NOT IN with quoted values.")
@@ -515,10 +521,12 @@ class FilterData:
                  load_users: Callable[[], pd.DataFrame | None],
                  load_interactions: Callable[[], pd.DataFrame | None],
                  recorded: Callable[[str], pd.DataFrame] | None = None,
-                 recorded_version: Callable[[str], object] | None = None) -> None:
+                 recorded_version: Callable[[str], object] | None = None,
+                 schema: Callable[[], Schema] | None = None) -> None:
         """`recorded(user_id)`: the user's events recorded with PutEvents (EventStore.history), which
         Interactions filters see at once, as Personalize's do; `recorded_version(user_id)` changes
-        when they change (cached masks of that user are then recomputed)."""
+        when they change (cached masks of that user are then recomputed). `schema()`: the field types
+        filters are checked against (the group's Avro schemas); without it, guessed from the values."""
         self.item_ids = np.asarray(item_ids).astype(str)
         self.n = len(self.item_ids)
         self._items = items
@@ -526,6 +534,7 @@ class FilterData:
         self._load_interactions = load_interactions
         self._recorded = recorded
         self.recorded_version = recorded_version
+        self._schema = schema
         self._lock = threading.Lock()
         self._columns: dict[tuple[str, str], Any] = {}
 
@@ -546,6 +555,8 @@ class FilterData:
 
     @cached_property
     def schema(self) -> Schema:
+        if self._schema is not None:
+            return self._schema()
         users = self._load_users()
         return Schema(items=numeric_fields(self._items), users=numeric_fields(users),
                       has_interactions=True)

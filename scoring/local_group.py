@@ -29,6 +29,7 @@ import pandas as pd
 from scoring import arns, dataset, filters, paths, recipes
 from scoring.events import EventStore
 from scoring.model import MODEL_FILE, History, SoftmaxModel
+from scoring.schemas import DatasetSchema, filter_schema, load_schemas
 
 FILTERS_LOCK = ".campaigns.lock"
 
@@ -261,7 +262,13 @@ class LocalGroup:
         """Items, users and interactions as filters read them; users and interactions load on first use."""
         return filters.FilterData(self.model.item_ids, self.items, lambda: dataset.load_users(self.path),
                                   lambda: _interactions(self.path), recorded=self.events.history,
-                                  recorded_version=self.events.version)
+                                  recorded_version=self.events.version,
+                                  schema=lambda: filter_schema(self.schemas))
+
+    @cached_property
+    def schemas(self) -> dict[str, DatasetSchema]:
+        """The Avro schema of each dataset (Interactions, Items, Users): stored at import, else inferred."""
+        return load_schemas(self.path)
 
     @cached_property
     def evaluator(self) -> filters.Evaluator:

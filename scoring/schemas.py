@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring import paths
+from scoring import filters, paths
 
 NAMESPACE = "com.amazonaws.personalize.schema"
 INTERACTIONS, ITEMS, USERS = "Interactions", "Items", "Users"
@@ -269,7 +269,7 @@ def save(schemas: Mapping[str, DatasetSchema]) -> str:
                        for kind, s in schemas.items()}, indent=2) + "\n"
 
 
-def load(folder: Path) -> dict[str, DatasetSchema]:
+def load_schemas(folder: Path) -> dict[str, DatasetSchema]:
     """The schemas of a group: from schemas.json, else inferred from its CSV files (older groups, demo)."""
     folder = Path(folder)
     stored: dict[str, Any] = {}
@@ -293,3 +293,15 @@ def load(folder: Path) -> dict[str, DatasetSchema]:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
             out[kind] = infer(kind, {str(c): frame[c] for c in frame.columns})
     return out
+
+
+def filter_schema(group: Mapping[str, DatasetSchema]) -> filters.Schema:
+    """What filters may name in a group with these schemas: number fields by type, not by value."""
+    def numbers(kind: str) -> dict[str, bool]:
+        found = group.get(kind)
+        return {f.name: f.numeric for f in found.fields} if found is not None else {}
+
+    refused = {f"{kind}.{f.name}": why for kind in (ITEMS, USERS) if kind in group
+               for f in group[kind].fields if (why := f.filterable)}
+    return filters.Schema(items=numbers(ITEMS), users=numbers(USERS),
+                          has_interactions=INTERACTIONS in group, unfilterable=refused)

@@ -9,6 +9,7 @@ demo group (the `writable` fixture), so the shared demo group never changes.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections.abc import Iterator
@@ -83,6 +84,24 @@ class ClientContract:
             control.describe_campaign(campaignArn=MISSING)
 
     # -- filters: control plane -----------------------------------------------------------
+    def test_describe_schema_gives_each_datasets_typed_avro_schema(self, control: Any) -> None:
+        found = {}
+        for dataset in control.list_datasets(datasetGroupArn=GROUP)["datasets"]:
+            arn = control.describe_dataset(datasetArn=dataset["datasetArn"])["dataset"]["schemaArn"]
+            avro = json.loads(control.describe_schema(schemaArn=arn)["schema"]["schema"])
+            assert avro["type"] == "record" and avro["namespace"] == "com.amazonaws.personalize.schema"
+            found[avro["name"]] = {f["name"]: f for f in avro["fields"]}
+        assert set(found) == {"Interactions", "Items", "Users"}
+        assert found["Interactions"]["TIMESTAMP"] == {"name": "TIMESTAMP", "type": "long"}
+        assert found["Interactions"]["DEVICE"]["categorical"] is True
+        assert found["Items"]["YEAR"] == {"name": "YEAR", "type": ["null", "long"]}
+        assert found["Items"]["GENRES"] == {"name": "GENRES", "type": ["null", "string"], "categorical": True}
+        assert found["Users"]["USER_ID"] == {"name": "USER_ID", "type": "string"}
+
+    def test_describe_unknown_schema_is_resource_not_found(self, control: Any) -> None:
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.describe_schema(schemaArn=arns.local_arn("schema", "no-such-schema"))
+
     def test_list_filters_uses_capital_f(self, control: Any) -> None:
         listed = control.list_filters(datasetGroupArn=GROUP)["Filters"]
         assert {"exclude-watched", "genre", "recent-years"} <= {f["name"] for f in listed}
