@@ -109,6 +109,13 @@ def _uploads() -> dict[str, bytes]:
     files = {name: upload.getvalue() for name, upload in (
         (paths.INTERACTIONS_FILE, interactions), (paths.ITEMS_FILE, items),
         (paths.USERS_FILE, users)) if upload is not None}
+    given = st.file_uploader("Schemas (optional)", type=["json"], accept_multiple_files=True,
+                             key="lm_schemas",
+                             help="The JSON that CreateSchema takes, one file per dataset (its "
+                                  "\"name\" says which: Interactions, Items or Users). Without "
+                                  "one, the schema is inferred from the data.")
+    for upload in given or []:
+        files[upload.name] = upload.getvalue()  # a .json name: importing reads it as a schema
     return files
 
 
@@ -145,19 +152,49 @@ def request_form() -> Request | None:
 
 # -- validation and training --------------------------------------------------------------------
 def show_report(report: importing.ImportReport) -> None:
-    """The validation verdict: counts when the data is good, the problems table when not."""
+    """The validation verdict: counts when the data is good, the problems table when not; then
+    the odd rows the import handled, and the schemas it used."""
     if report.ok:
         st.success(f"The files are valid: {md(report.summary())}.", icon=":material/check_circle:")
+    else:
+        st.error(f"The data was refused, nothing was trained: {report.total_problems:,} problem(s) "
+                 "to fix (line 1 is the header).", icon=":material/rule:")
+        st.dataframe(report.table(), hide_index=True, key="import_problems",
+                     column_config={"Line": st.column_config.NumberColumn(format="%d"),
+                                    "Problem": st.column_config.TextColumn(width="large")})
+        if report.more:
+            st.caption(f"… and {report.more:,} more problem(s) not listed: fix these and check again.")
+        if report.counts:
+            st.caption(f"Read so far: {md(report.summary())}.")
+    show_notes(report)
+    show_schemas(report)
+
+
+def show_notes(report: importing.ImportReport) -> None:
+    """Every odd row the import handled, with what it did, and the note that these are our choices."""
+    if not report.total_notes:
         return
-    st.error(f"The data was refused, nothing was trained: {report.total_problems:,} problem(s) "
-             "to fix (line 1 is the header).", icon=":material/rule:")
-    st.dataframe(report.table(), hide_index=True, key="import_problems",
+    st.warning(f"{report.total_notes:,} odd row(s) were imported as listed below (line 1 is the "
+               "header).", icon=":material/playlist_add_check:")
+    st.dataframe(report.notes_table(), hide_index=True, key="import_notes",
                  column_config={"Line": st.column_config.NumberColumn(format="%d"),
-                                "Problem": st.column_config.TextColumn(width="large")})
-    if report.more:
-        st.caption(f"… and {report.more:,} more problem(s) not listed: fix these and check again.")
-    if report.counts:
-        st.caption(f"Read so far: {md(report.summary())}.")
+                                "What was done": st.column_config.TextColumn(width="large")})
+    if report.more_notes:
+        st.caption(f"… and {report.more_notes:,} more odd row(s) not listed.")
+    st.caption(md(importing.UNDOCUMENTED))
+
+
+def show_schemas(report: importing.ImportReport) -> None:
+    """The Avro schemas the import used: given ones as they were, inferred ones as inferred."""
+    if not report.schemas:
+        return
+    kinds = ", ".join(f"{kind} {'given' if s.given else 'inferred'}" for kind, s in report.schemas.items())
+    with st.expander(f"Schemas ({kinds})"):
+        st.dataframe(report.schema_table(), hide_index=True, key="import_schemas")
+        st.caption("Inferred schemas: a column is a number when at least 99 % of its values are "
+                   "numbers (the rest are imported as empty); interactions columns other than "
+                   "Personalize's reserved ones are categorical strings (context keys). Give your "
+                   "own schema as CreateSchema's JSON to decide the types yourself.")
 
 
 def create(request: Request) -> None:
@@ -211,6 +248,8 @@ def created_panel() -> None:
                f"trained in {created.training_seconds:.1f} s.", icon=":material/check_circle:")
     campaign_view.show_metrics(campaign_view.metrics_frame(created.metrics, created.baseline),
                                "created_metrics")
+    show_notes(created.report)
+    show_schemas(created.report)
     if st.button(f"Open {md(created.name)}-user-personalization", key="lm_open",
                  icon=":material/open_in_new:", on_click=_select,
                  args=(created.name, created.campaign_arn)):

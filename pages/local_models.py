@@ -12,10 +12,11 @@ sidebar.current()  # opened by URL before app.py ever ran: rerun through it (sid
 
 st.title("Local models")
 st.caption("Bring your own Amazon Personalize dataset files (the CSV import format) and get a local "
-           "campaign from them: the files are checked as Personalize's import checks them, a "
-           "sequence-aware softmax model is trained and evaluated with Personalize's protocol, and "
-           "the new dataset group "
-           "appears in the sidebar's campaign picker.")
+           "campaign from them: the files are imported as leniently as Personalize's import (odd "
+           "rows are kept, fixed or skipped, each listed with its line), typed by an Avro schema "
+           "you give or one inferred from the data; a sequence-aware softmax model is trained and "
+           "evaluated with Personalize's protocol, and the new dataset group appears in the "
+           "sidebar's campaign picker.")
 
 groups = local_models.groups_panel()
 

@@ -3,6 +3,7 @@ bad files refused with their line numbers; delete with confirmation; the new gro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.app_support import (
 from tests.support import small_data
 
 PAGE = "pages/local_models.py"
+AIRLINE = paths.PROJECT_ROOT.parent / "shared" / "data" / "aws-airline-sample"  # unedited
 
 
 @pytest.fixture(autouse=True)
@@ -76,20 +78,80 @@ def test_upload_trains_a_group_that_the_picker_and_campaign_page_show(data_root:
     assert shown["Value"].between(0, 1).all()
 
 
-def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_trained(data_root: Path) -> None:
+def test_odd_rows_are_listed_with_line_numbers_and_the_group_trains(data_root: Path) -> None:
     files = small_data.files()
     lines = files["interactions.csv"].decode().splitlines()
     lines[4] = "u1,i2,yesterday,click,web"  # line 5 in an editor
     lines[9] = ",i3,1735689600,click,web"  # line 10
     files["interactions.csv"] = ("\n".join(lines) + "\n").encode()
+    at = upload(local_models_page(), files, "odd")
+    assert not at.exception and not errors_of(at)
+    assert any("odd" in s.value and "is ready" in s.value for s in at.success)
+    notes = table_of(at, "What was done")
+    assert notes[["File", "Line", "Column"]].values.tolist() == [
+        ["interactions.csv", 5, "TIMESTAMP"], ["interactions.csv", 10, "USER_ID"]]
+    assert notes["What was done"].str.endswith("row skipped.").all()
+    assert any("2 odd row(s) were imported" in w.value for w in at.warning)
+    assert any("Personalize does not document" in c.value for c in at.caption)
+    assert (data_root / "odd" / MODEL_FILE).is_file()
+
+
+def test_a_value_over_its_length_limit_is_refused_and_nothing_is_trained(data_root: Path) -> None:
+    files = small_data.files()
+    lines = files["interactions.csv"].decode().splitlines()
+    lines[4] = "u" * 300 + ",i2,1735689600,click,web"  # line 5 in an editor
+    files["interactions.csv"] = ("\n".join(lines) + "\n").encode()
     at = upload(local_models_page(), files, "broken")
     assert not at.exception
     assert any("nothing was trained" in e for e in errors_of(at))
     problems = table_of(at, "Problem")
-    assert problems[["File", "Line", "Column"]].values.tolist() == [
-        ["interactions.csv", 5, "TIMESTAMP"], ["interactions.csv", 10, "USER_ID"]]
+    assert problems[["File", "Line", "Column"]].values.tolist() == [["interactions.csv", 5, "USER_ID"]]
     assert not (data_root / "broken").exists()
     assert not at.get("progress")
+
+
+def test_the_airline_sample_uploads_as_published_and_reports_what_was_done(data_root: Path) -> None:
+    files = {name: (AIRLINE / name).read_bytes() for name in ("interactions.csv", "items.csv", "users.csv")}
+    at = upload(local_models_page(), files, "airline")
+    assert not at.exception and not errors_of(at)
+    assert any("airline" in s.value and "is ready" in s.value for s in at.success)
+    notes = table_of(at, "What was done")
+    assert notes[["Line", "Column"]].values.tolist() == [
+        [353, "DurationDays"], [354, "ITEM_ID"], [355, "ITEM_ID"], [356, "DurationDays"], [356, "ITEM_ID"]]
+    assert "this later row replaces it" in notes["What was done"].iloc[1]
+    fields = table_of(at, "Field").set_index("Field")
+    assert fields.loc["DynamicPrice", "Type"] == "long, may be empty"
+    assert fields.loc["CABIN_TYPE", "Type"] == "string, categorical, may be empty"
+    assert "CABIN_TYPE" in table_of(at, "Dataset group").set_index("Dataset group").loc["airline", "Context keys"]
+
+
+def test_a_given_schema_is_used_and_shown_as_given(data_root: Path) -> None:
+    given = {"type": "record", "name": "Items", "namespace": "com.amazonaws.personalize.schema",
+             "version": "1.0", "fields": [{"name": "ITEM_ID", "type": "string"},
+                                          {"name": "GENRES", "type": "string", "categorical": True}]}
+    at = local_models_page()
+    at.file_uploader(key="lm_schemas").set_value([("items-schema.json", json.dumps(given).encode(),
+                                                   "application/json")])
+    at = upload(at, small_data.files(), "typed")
+    assert not at.exception and not errors_of(at)
+    assert any(e.label.startswith("Schemas (Interactions inferred, Items given)") for e in at.expander)
+    described = scoring.client("personalize", data_root / "typed").group.schemas["Items"]
+    assert described.given and described.field("GENRES").nullable is False  # type: ignore[union-attr]
+
+
+def test_a_schema_that_does_not_fit_the_file_is_refused_with_its_reason(data_root: Path) -> None:
+    given = {"type": "record", "name": "Items", "namespace": "com.amazonaws.personalize.schema",
+             "version": "1.0", "fields": [{"name": "ITEM_ID", "type": "string"},
+                                          {"name": "PRICE", "type": "float"}]}
+    at = local_models_page()
+    at.file_uploader(key="lm_schemas").set_value([("items.json", json.dumps(given).encode(),
+                                                   "application/json")])
+    at = upload(at, small_data.files(), "misfit")
+    assert any("nothing was trained" in e for e in errors_of(at))
+    problems = " ".join(table_of(at, "Problem")["Problem"])
+    assert "column GENRES is not a field of the Items schema" in problems
+    assert "field PRICE has no column in the header" in problems
+    assert not (data_root / "misfit").exists()
 
 
 def test_a_folder_on_the_server_becomes_a_group(data_root: Path, tmp_path: Path) -> None:
