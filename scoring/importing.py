@@ -292,6 +292,10 @@ def _show(value: str, width: int = 40) -> str:
     return '"' + shown.replace("\n", "\\n") + '"'
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _users(n: int) -> str:
     return f"{n:,} user" + ("" if n == 1 else "s")
 
@@ -444,15 +448,14 @@ def _conform(table: _Table, schema: DatasetSchema, odd: _Collector,
         if not wrong.any():
             continue
         empty = (values == "").to_numpy()
-        what = "an empty value" if f.type != "string" else "empty"
         if f.nullable:
             odd.add_rows(table, wrong, f.name, lambda r, f=f: (
-                f"{f.name} {_show(values.iat[r])} is not a {f.type}: imported as empty (null)."))
+                f"{f.name} {_show(values.iat[r])} is not {_a(f.type)}: imported as empty (null)."))
             table.blank(f.name, wrong)
         else:
             odd.add_rows(table, wrong, f.name, lambda r, f=f: (
-                f"{f.name} is {what} but the field may not be empty: row skipped." if empty[r] else
-                f"{f.name} {_show(values.iat[r])} is not a {f.type}: row skipped."))
+                f"{f.name} is empty but the field may not be null: row skipped." if empty[r] else
+                f"{f.name} {_show(values.iat[r])} is not {_a(f.type)}: row skipped."))
             table.skip(wrong)
 
 

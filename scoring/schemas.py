@@ -131,12 +131,13 @@ class DatasetSchema:
 
 # -- values against a type ---------------------------------------------------------------------
 def fits(field: Field, values: pd.Series) -> np.ndarray:
-    """True where a (string) cell is a value of the field's type; an empty cell fits a nullable field."""
+    """True where a (string) cell is a value of the field's type. An empty cell is an empty string
+    for a string field, and null otherwise (fitting only a nullable field)."""
     text = values.astype(str)
-    empty = (text == "").to_numpy()
     if field.type == "string":
-        ok = np.ones(len(text), dtype=bool)
-    elif field.type == "boolean":
+        return np.ones(len(text), dtype=bool)
+    empty = (text == "").to_numpy()
+    if field.type == "boolean":
         ok = text.isin(["true", "false"]).to_numpy()
     elif field.type in _INT_RANGE:
         ok = _whole(text, _INT_RANGE[field.type])

@@ -162,3 +162,30 @@ def test_a_given_schema_types_a_column_the_values_alone_would_not(tmp_path: Path
     with pytest.raises(control.exceptions.InvalidInputException, match="not a number field"):
         control.create_filter(name="f", datasetGroupArn=arns.local_arn("dataset-group", "typed"),
                               filterExpression="INCLUDE ItemID WHERE Items.YEAR >= 1970")
+
+
+def test_a_non_null_number_field_skips_the_rows_it_cannot_hold() -> None:
+    files = _movies_with_a_stray_year()
+    given = {"type": "record", "name": "Items", "namespace": schemas.NAMESPACE, "version": "1.0",
+             "fields": [{"name": "ITEM_ID", "type": "string"},
+                        {"name": "GENRES", "type": "string", "categorical": True},
+                        {"name": "YEAR", "type": "int"}]}
+    prepared = importing.prepare({**files, "items.schema.json": json.dumps(given).encode()})
+    assert [n.text() for n in prepared.report.notes] == [
+        f'items.csv line 9: YEAR "{STRAY}" is not an int: row skipped.']
+    assert prepared.report.counts["catalogue"] == 119
+    assert STRAY not in prepared.files[paths.ITEMS_FILE].decode()
+
+
+def test_retraining_in_place_keeps_a_given_schema(tmp_path: Path) -> None:
+    given = {"type": "record", "name": "Items", "namespace": schemas.NAMESPACE, "version": "1.0",
+             "fields": [{"name": "ITEM_ID", "type": "string"},
+                        {"name": "GENRES", "type": "string", "categorical": True},
+                        {"name": "YEAR", "type": ["null", "string"], "categorical": True}]}
+    group = tmp_path / "kept"
+    user_groups.create_group({**_movies_with_a_stray_year(), "items.schema.json": json.dumps(given).encode()},
+                             "kept", out=group, settings=FAST)
+    user_groups.retrain_in_place(group, settings=FAST)
+    stored = schemas.load_schemas(group)
+    assert stored["Items"].given and stored["Items"].avro() == given
+    assert not stored["Interactions"].given

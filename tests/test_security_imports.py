@@ -90,3 +90,20 @@ def test_traversal_group_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(user_groups.GroupError):
         user_groups.create_group({}, name, root=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "MAX_FILE_BYTES", 1000)
+    rows = "\n".join(f"u{u},i{u},1735689600" for u in range(200))
+    report = importing.validate_files({paths.INTERACTIONS_FILE: ("USER_ID,ITEM_ID,TIMESTAMP\n" + rows).encode()})
+    assert [p.text() for p in report.problems] == [
+        "interactions.csv: is 0 MB; a local import reads at most 0 MB (about 5 million interactions): "
+        "import a sample, or train on Amazon Personalize."]
+    assert report.notes == ()  # no row was looked at
+
+
+def test_a_huge_file_in_a_folder_is_not_even_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "MAX_FILE_BYTES", 10)
+    (tmp_path / paths.INTERACTIONS_FILE).write_text("USER_ID,ITEM_ID,TIMESTAMP\n" + "u1,i1,1\n" * 10)
+    files, problems = importing.read_directory(tmp_path)
+    assert files == {} and "a local import reads at most" in problems[0].message
