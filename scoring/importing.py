@@ -167,6 +167,8 @@ class ImportReport:
         text = (f"{c.get('interactions', 0):,} interactions, {c.get('users', 0):,} users "
                 f"({c.get('active_users', 0):,} with 2 or more interactions), "
                 f"{c.get('items', 0):,} items")
+        if "catalogue" in c:
+            text += f" ({c['catalogue']:,} in {paths.ITEMS_FILE})"
         if self.context_columns:
             text += f"; context keys: {', '.join(self.context_columns)}"
         return text

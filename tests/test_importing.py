@@ -51,6 +51,7 @@ def test_valid_files_pass_with_counts_and_context_keys(tmp_path: Path) -> None:
     assert report.context_columns == ("PLATFORM",)
     assert report.files == ("interactions.csv", "items.csv")
     assert "1,500 interactions, 60 users" in report.summary()
+    assert report.summary().endswith("items (120 in items.csv); context keys: PLATFORM")
 
 
 def test_the_demo_data_is_valid(demo_dir: Path) -> None:

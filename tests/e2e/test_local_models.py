@@ -56,3 +56,28 @@ def test_upload_train_and_open_the_new_campaign(browser_page: Any, app_url: str,
     expect(page.get_by_text("Popularity baseline").first).to_be_visible()
     assert_no_exception(page)
     page.get_by_test_id("stMain").screenshot(path=str(ARTIFACTS / "local-models-campaign.png"))
+
+
+def test_the_airline_sample_uploads_as_published_and_says_what_it_did(browser_page: Any, app_url: str,
+                                                                      group_name: str) -> None:
+    """AWS's files as they are: trained, with the odd rows and the inferred schemas on the page."""
+    page: Page = browser_page
+    airline = paths.PROJECT_ROOT.parent / "shared" / "data" / "aws-airline-sample"  # unedited
+    page.goto(f"{app_url}/local_models")
+    wait_for_run(page)
+    for key, name in (("lm_interactions", paths.INTERACTIONS_FILE), ("lm_items", paths.ITEMS_FILE),
+                      ("lm_users", paths.USERS_FILE)):
+        page.locator(f".st-key-{key} input[type=file]").set_input_files(str(airline / name))
+        wait_for_run(page)
+    fill(page, "lm_name", group_name)
+    fill(page, "lm_epochs", "1")
+    page.get_by_role("button", name="Validate and train").click()
+    expect(page.get_by_text(f"Dataset group {group_name} is ready")).to_be_visible(timeout=180_000)
+    wait_for_run(page)
+    assert_no_exception(page)
+    expect(page.get_by_text("5 odd row(s) were imported as listed below")).to_be_visible()
+    expect(page.get_by_text("Personalize does not document what its import does")).to_be_visible()
+    page.get_by_text("Schemas (Interactions inferred, Items inferred, Users inferred)").click()
+    expect(page.get_by_text("Inferred schemas: a column is a number")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_test_id("stMain").screenshot(path=str(ARTIFACTS / "local-models-airline.png"))
