@@ -420,7 +420,7 @@ def _check_epoch(table: _Table, column: str, odd: _Collector, *, required: bool)
     """Whole Unix epoch seconds: a required one that is not skips the row, an optional one is null."""
     values = table.columns[column]
     empty = (values == "").to_numpy()
-    digits = values.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    digits = values.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)
     done = "row skipped" if required else "imported as empty (null)"
     if required:
         odd.add_rows(table, empty & table.keep, column, lambda r: f"{column} is empty; it must be Unix "

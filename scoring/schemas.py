@@ -78,7 +78,7 @@ class Field:
         return self.type in NUMERIC
 
     @property
-    def filterable(self) -> str | None:
+    def unfilterable(self) -> str | None:
         """Why filters cannot use this field, or None when they can."""
         if self.textual:
             return "is a textual field (free text): filters cannot use it"
@@ -147,7 +147,7 @@ def fits(field: Field, values: pd.Series) -> np.ndarray:
 
 
 def _whole(text: pd.Series, bound: int) -> np.ndarray:
-    digits = text.str.fullmatch(r"[+-]?\d{1,19}").fillna(False).to_numpy(dtype=bool)
+    digits = text.str.fullmatch(r"[+-]?[0-9]{1,19}").fillna(False).to_numpy(dtype=bool)  # ASCII only
     out = digits.copy()
     for row in np.flatnonzero(digits & (text.str.len().to_numpy() >= 10)):  # few: check the range exactly
         out[row] = -bound <= int(text.iat[row]) < bound
@@ -290,8 +290,9 @@ def load_schemas(folder: Path) -> dict[str, DatasetSchema]:
                 out[kind] = DatasetSchema(kind, parsed.fields, given=entry.get("origin") == "given")
                 continue
         path = folder / file_name
-        if path.exists():
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.exists():  # Interactions are typed by their names alone: the header is enough
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False,
+                                nrows=0 if kind == INTERACTIONS else None)
             out[kind] = infer(kind, {str(c): frame[c] for c in frame.columns})
     return out
 
@@ -303,6 +304,6 @@ def filter_schema(group: Mapping[str, DatasetSchema]) -> filters.Schema:
         return {f.name: f.numeric for f in found.fields} if found is not None else {}
 
     refused = {f"{kind}.{f.name}": why for kind in (ITEMS, USERS) if kind in group
-               for f in group[kind].fields if (why := f.filterable)}
+               for f in group[kind].fields if (why := f.unfilterable)}
     return filters.Schema(items=numbers(ITEMS), users=numbers(USERS),
                           has_interactions=INTERACTIONS in group, unfilterable=refused)

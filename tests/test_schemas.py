@@ -4,6 +4,7 @@ filters may name."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -153,3 +154,18 @@ def test_a_stray_value_does_not_change_the_numbers_a_filter_compares() -> None:
                               schema=lambda: schemas.filter_schema(group))
     mask = filters.Evaluator(data).mask("INCLUDE ItemID WHERE Items.YEAR >= $YEAR", {"YEAR": "1990"}, None)
     assert np.flatnonzero(mask.mask).tolist() == list(range(90, 100))  # the stray passes no comparison
+
+
+def test_only_ascii_digits_make_a_number() -> None:
+    f = Field("N", "long", nullable=True)
+    assert schemas.fits(f, column(["١٢", "12", "１２"])).tolist() == [False, True, False]
+    assert schemas.infer_field(schemas.ITEMS, "N", column(["١٢"] * 5)).type == "string"
+
+
+def test_a_group_without_schemas_json_is_typed_when_opened(tmp_path: Path) -> None:
+    (tmp_path / "interactions.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP,DEVICE\n1,2,3,4\n")
+    (tmp_path / "items.csv").write_text("ITEM_ID,YEAR,GENRES\n1,1999,A|B\n2,2001,C\n")
+    found = schemas.load_schemas(tmp_path)
+    assert set(found) == {"Interactions", "Items"} and not found["Items"].given
+    assert found["Items"].field("YEAR") == Field("YEAR", "long", nullable=True)
+    assert found["Interactions"].field("DEVICE") == Field("DEVICE", "string", nullable=True, categorical=True)
