@@ -53,6 +53,7 @@ bench: $(VENV)/.bench-installed demo
 	$(PY) bench/endpoint.py --processes 2
 	$(PY) bench/health.py
 	$(PY) bench/training.py
+	$(PY) bench/importing.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts
