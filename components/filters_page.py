@@ -64,7 +64,7 @@ def show_list(selection: Selection, details: CampaignDetails) -> tuple[list[dict
 
 def fields_help(selection: Selection, details: CampaignDetails) -> None:
     assert selection.clients is not None
-    found = filters_view.best_effort(filters_view.fields, selection.clients.control, selection.config.key,
+    found = filters_view.best_effort(filters_view.typed_fields, selection.clients.control, selection.config.key,
                                      details.dataset_group_arn) or {}
     lines = []
     for dataset, names in found.items():

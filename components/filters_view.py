@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from scoring import filters
+from scoring import filters, schemas
 
 TTL = 60  # seconds: filters change more often than campaigns
 
@@ -35,6 +35,13 @@ def expressions(_control: Any, key: tuple[str | None, ...], group_arn: str | Non
 def fields(_control: Any, key: tuple[str | None, ...], group_arn: str | None) -> dict[str, list[str]]:
     """Dataset type -> field names from the schemas (for metadata columns and the expression help)."""
     return filters.dataset_fields(_control, group_arn)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def typed_fields(_control: Any, key: tuple[str | None, ...], group_arn: str | None) -> dict[str, list[str]]:
+    """Dataset type -> its fields as the filter help shows them, typed by DescribeSchema."""
+    return {kind: [schemas.field_hint(f) for f in found.fields]
+            for kind, found in schemas.described(_control, group_arn).items()}
 
 
 def forget() -> None:

@@ -307,3 +307,27 @@ def filter_schema(group: Mapping[str, DatasetSchema]) -> filters.Schema:
                for f in group[kind].fields if (why := f.unfilterable)}
     return filters.Schema(items=numbers(ITEMS), users=numbers(USERS),
                           has_interactions=INTERACTIONS in group, unfilterable=refused)
+
+
+# -- on any control client (local or live) -----------------------------------------------------
+def described(control: Any, dataset_group_arn: str | None) -> dict[str, DatasetSchema]:
+    """The schema of each dataset of a group, from ListDatasets / DescribeDataset / DescribeSchema;
+    a schema this module cannot read (a domain or newer field type) is left out, not fatal."""
+    if not dataset_group_arn:
+        return {}
+    out: dict[str, DatasetSchema] = {}
+    for d in control.list_datasets(datasetGroupArn=dataset_group_arn).get("datasets", []):
+        arn = control.describe_dataset(datasetArn=d["datasetArn"])["dataset"]["schemaArn"]
+        try:
+            found = parse(control.describe_schema(schemaArn=arn)["schema"]["schema"])
+        except SchemaError:
+            continue
+        out[found.kind] = found
+    return out
+
+
+def field_hint(f: Field) -> str:
+    """A field as the filter help shows it: "YEAR (number)", "DESCRIPTION (textual: not filterable)"."""
+    if f.unfilterable:
+        return f"{f.name} ({'textual' if f.textual else f.type}: not filterable)"
+    return f"{f.name} (number)" if f.numeric else f.name

@@ -202,3 +202,11 @@ def test_filters_page_reads_live_filters(live_aws: LiveAws) -> None:
     assert listed["Name"].tolist() == ["no-clicked"] and "Interactions.EVENT_TYPE" in listed["Expression"][0]
     assert at.button(key="create_filter_submit").disabled
     live_aws.control_stub.assert_no_pending_responses()
+
+
+def test_filters_page_names_the_number_fields_from_the_schema(own_group: Path) -> None:
+    at = filters_page(new_app())
+    assert not at.exception and not errors_of(at)
+    help_text = next(m.value for m in at.markdown if "Fields you can use" in m.value)
+    assert "- **Items**: TITLE, GENRES, YEAR (number), CREATION_TIMESTAMP (number)" in help_text
+    assert "- **Users**: AGE_GROUP" in help_text

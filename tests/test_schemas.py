@@ -169,3 +169,9 @@ def test_a_group_without_schemas_json_is_typed_when_opened(tmp_path: Path) -> No
     assert set(found) == {"Interactions", "Items"} and not found["Items"].given
     assert found["Items"].field("YEAR") == Field("YEAR", "long", nullable=True)
     assert found["Interactions"].field("DEVICE") == Field("DEVICE", "string", nullable=True, categorical=True)
+
+
+def test_the_filter_help_names_what_each_field_is() -> None:
+    parsed = schemas.parse(json.dumps(ITEMS_SCHEMA))
+    assert [schemas.field_hint(f) for f in parsed.fields] == [
+        "ITEM_ID", "PRICE (number)", "DESCRIPTION (textual: not filterable)", "NEW (boolean: not filterable)"]
