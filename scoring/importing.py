@@ -582,7 +582,7 @@ def _given_schemas(files: Mapping[str, bytes], out: _Collector) -> dict[str, Dat
         except (UnicodeDecodeError, ValueError) as exc:
             out.add(DataProblem(name, None, None, f"is not a JSON schema ({exc})."))
             continue
-        stored = isinstance(raw, dict) and raw.get("type") != "record"
+        stored = isinstance(raw, dict) and bool(raw) and set(raw) <= set(schemas.KINDS.values())
         entries = ([json.dumps(v["schema"]) for v in raw.values()
                     if isinstance(v, dict) and v.get("origin") == "given" and isinstance(v.get("schema"), dict)]
                    if stored else [text])  # a group's schemas.json: only the schemas someone gave

@@ -321,3 +321,22 @@ def test_every_bad_row_is_named_at_its_line(rows: set[int], bad_row: str) -> Non
     named = sorted({p.line for p in report.notes if p.line is not None})
     assert named == sorted(index + 1 for index in rows)
     assert report.counts["interactions"] == len(BASE) - 1 - len(rows)
+
+
+# -- given schemas ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{not json", "items.schema.json: is not a JSON schema"),
+    ('{"colour": "blue"}', "items.schema.json: The schema must be an Avro record"),
+    ('{"type": "record", "name": "Items", "fields": [{"name": "ITEM_ID", "type": "string"}]}',
+     "needs at least one metadata field besides ITEM_ID"),
+])
+def test_a_bad_schema_file_is_one_problem_naming_it(text: str, expected: str) -> None:
+    report = validate_files({**small_data.files(), "items.schema.json": text.encode()})
+    assert not report.ok and expected in messages(report)
+
+
+def test_a_schema_for_a_missing_file_is_a_problem() -> None:
+    given = ('{"type": "record", "name": "Users", "fields": [{"name": "USER_ID", "type": "string"}, '
+             '{"name": "AGE", "type": ["null", "int"]}]}')
+    report = validate_files({**small_data.files(), "users.json": given.encode()})
+    assert "users.csv: is missing, but a Users schema was given" in messages(report)
