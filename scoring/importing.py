@@ -36,9 +36,8 @@ import io
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -663,13 +662,9 @@ def prepare_directory(directory: Path, *, max_problems: int = MAX_PROBLEMS) -> P
     for p in (*problems, *report.problems):
         merged.add(p)
     merged.total += report.more
-    out_report = ImportReport(*_fields(merged.report(report.counts, report.context_columns, report.files)),
-                              notes=report.notes, more_notes=report.more_notes, schemas=report.schemas)
-    return Prepared(out_report, {})
-
-
-def _fields(report: ImportReport) -> tuple[Any, ...]:
-    return (report.problems, report.more, report.counts, report.context_columns, report.files)
+    merged_report = replace(merged.report(report.counts, report.context_columns, report.files),
+                            notes=report.notes, more_notes=report.more_notes, schemas=report.schemas)
+    return Prepared(merged_report, {})
 
 
 def validate_directory(directory: Path, *, max_problems: int = MAX_PROBLEMS) -> ImportReport:

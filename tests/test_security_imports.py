@@ -107,3 +107,19 @@ def test_a_huge_file_in_a_folder_is_not_even_read(tmp_path: Path, monkeypatch: p
     (tmp_path / paths.INTERACTIONS_FILE).write_text("USER_ID,ITEM_ID,TIMESTAMP\n" + "u1,i1,1\n" * 10)
     files, problems = importing.read_directory(tmp_path)
     assert files == {} and "a local import reads at most" in problems[0].message
+
+
+def test_a_huge_file_beside_good_ones_is_named_with_the_rest_of_the_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support import small_data
+
+    folder = small_data.write(tmp_path / "mixed")
+    lines = (folder / paths.INTERACTIONS_FILE).read_text().splitlines()
+    lines[3] = "u1,i1,soon,click,web"  # an odd row, line 4
+    (folder / paths.INTERACTIONS_FILE).write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(importing, "MAX_FILE_BYTES", len("\n".join(lines)) + 10)
+    (folder / paths.USERS_FILE).write_text("USER_ID,AGE\n" + "u1,30\n" * 20_000)
+    report = importing.validate_directory(folder)
+    assert [p.file for p in report.problems] == [paths.USERS_FILE]
+    assert [(n.line, n.column) for n in report.notes] == [(4, "TIMESTAMP")]
+    assert report.counts["interactions"] == 1499
