@@ -347,7 +347,7 @@ def _parse(name: str, data: bytes, out: _Collector, odd: _Collector) -> _Table |
                     starts.append(previous + 1)
                 else:
                     odd.add(DataProblem(name, previous + 1, None, (
-                        f"has {len(row)} field{'s' if len(row) != 1 else ''} but the header has "
+                        f"has {len(row):,} field{'s' if len(row) != 1 else ''} but the header has "
                         f"{width} (a value containing a comma must be in double quotes): row "
                         "skipped.")))
             previous = reader.line_num

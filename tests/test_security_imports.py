@@ -123,3 +123,14 @@ def test_a_huge_file_beside_good_ones_is_named_with_the_rest_of_the_report(
     assert [p.file for p in report.problems] == [paths.USERS_FILE]
     assert [(n.line, n.column) for n in report.notes] == [(4, "TIMESTAMP")]
     assert report.counts["interactions"] == 1499
+
+
+def test_one_very_wide_row_under_a_normal_header_is_one_skipped_row() -> None:
+    from tests.support import small_data
+
+    lines = small_data.files()[paths.INTERACTIONS_FILE].decode().splitlines()
+    lines[5] = ",".join(["x"] * 1_000_000)  # line 6
+    report = importing.validate_files({paths.INTERACTIONS_FILE: "\n".join(lines).encode()})
+    assert report.ok and [n.text() for n in report.notes] == [
+        "interactions.csv line 6: has 1,000,000 fields but the header has 5 (a value containing a comma "
+        "must be in double quotes): row skipped."]
