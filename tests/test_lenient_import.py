@@ -73,6 +73,16 @@ def test_the_airline_group_trains_with_cabin_type_as_context(airline: Path) -> N
     assert len(scores["Economy"]) == 10 and scores["Economy"] != scores["Business Class"]
 
 
+def test_describe_schema_and_filters_agree_on_the_airline_number_fields(airline: Path) -> None:
+    control, _ = _control_and_runtime(airline)
+    avro = json.loads(control.describe_schema(  # type: ignore[attr-defined]
+        schemaArn=arns.local_arn("schema", "airline-items"))["schema"]["schema"])
+    types = {f["name"]: f["type"] for f in avro["fields"]}
+    assert types["DynamicPrice"] == ["null", "long"] and types["DiscountForMember"] == ["null", "double"]
+    typed = control.group.filter_data.schema  # type: ignore[attr-defined]
+    assert typed.items["DynamicPrice"] and typed.items["DiscountForMember"] and not typed.items["Airline"]
+
+
 def test_the_airline_group_filters_on_a_number_column(airline: Path, tmp_path: Path) -> None:
     group = tmp_path / "airline"
     shutil.copytree(airline, group, ignore=shutil.ignore_patterns(".*"))
