@@ -131,7 +131,12 @@ def event_tracker(group: str, created_at: int) -> dict[str, Any]:
 
 def write_text(path: Path, text: str) -> None:
     """Atomic write: a reader sees the old file or the new one, never half of one."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Atomic write of bytes (see write_text)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     tmp.replace(path)

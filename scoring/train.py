@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Validate Personalize-format CSV files in DATA_DIR (interactions.csv, optional items.csv "
         "and users.csv), train the local model, evaluate it with Personalize's protocol and "
         "write a local dataset group (default: data/<name>) that the console lists. When the "
-        "group folder is DATA_DIR itself, only model.npz and campaigns.json are rewritten."))
+        "group folder is DATA_DIR itself, model.npz, campaigns.json and schemas.json are "
+        "rewritten, and a CSV file only where the import changed an odd row of it."))
     parser.add_argument("data_dir", metavar="DATA_DIR", type=Path)
     parser.add_argument("--name", help="dataset group name (default: the folder name of --out, "
                         "else of DATA_DIR)")

@@ -219,14 +219,16 @@ def _check_target(target: Path, overwrite: bool) -> None:
 
 def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSettings(),
                      progress: Progress | None = None) -> Created:
-    """Train again on a group folder's own CSVs; rewrites model.npz and campaigns.json only."""
+    """Train again on a group folder's own CSVs; rewrites model.npz, campaigns.json and schemas.json,
+    and a CSV file only where the import changed a row of it (its odd rows, listed in the report)."""
     if access.read_only():
         raise GroupError(access.refusal("Training a dataset group"))
     directory = Path(directory)
     if _is_demo(directory):
         raise GroupError(f"{directory} is the demo dataset group: rebuild it with "
                          "python -m scoring.demo.")
-    report = importing.validate_directory(directory)
+    prepared = importing.prepare_directory(directory)
+    report = prepared.report
     if not report.ok:
         raise InvalidData(report)
     name = suggested_name(directory.name)
@@ -240,6 +242,8 @@ def retrain_in_place(directory: Path, *, settings: TrainingSettings = TrainingSe
 
     with claim(directory):
         group_files.write_text(directory / schemas.SCHEMAS_FILE, schemas.save(report.schemas))
+        for file_name in {n.file for n in report.notes} & set(prepared.files):  # the same data, once
+            group_files.write_bytes(directory / file_name, prepared.files[file_name])
         created, config = _train_into(directory, name, report, settings, say, previous,
                                       str(directory))
         with local_group.campaigns_lock(directory):

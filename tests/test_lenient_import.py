@@ -199,3 +199,17 @@ def test_retraining_in_place_keeps_a_given_schema(tmp_path: Path) -> None:
     stored = schemas.load_schemas(group)
     assert stored["Items"].given and stored["Items"].avro() == given
     assert not stored["Interactions"].given
+
+
+def test_retraining_a_folder_in_place_rewrites_only_the_files_with_odd_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "airline"
+    shutil.copytree(AIRLINE, folder)
+    for file in folder.iterdir():
+        file.chmod(0o644)  # the shared copy is read-only
+    created = user_groups.retrain_in_place(folder, settings=FAST)
+    assert created.report.total_notes == 5
+    for name in (paths.INTERACTIONS_FILE, paths.USERS_FILE):  # no odd rows: untouched, byte for byte
+        assert (folder / name).read_bytes() == (AIRLINE / name).read_bytes()
+    items = pd.read_csv(folder / paths.ITEMS_FILE, dtype=str, keep_default_na=False)
+    assert len(items) == 352 and items["ITEM_ID"].is_unique
+    assert not importing.validate_directory(folder).notes  # imported once: nothing odd is left
