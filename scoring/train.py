@@ -42,6 +42,15 @@ def _printer(stream: TextIO) -> Callable[[float, str], None]:
     return show
 
 
+def _print_notes(report: importing.ImportReport) -> None:
+    """The odd rows the import handled, one line each, on stdout (they are not errors)."""
+    if report.total_notes:
+        print(f"{report.total_notes:,} odd row(s), imported as follows "
+              "(Personalize does not document these cases; see README):")
+        for line in report.note_lines():
+            print(f"  {line}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 trained, 2 the data or the name was refused (problems on stderr)."""
     parser = argparse.ArgumentParser(prog="python -m scoring.train", description=(
@@ -73,17 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if out.resolve() == source.resolve():
             created = user_groups.retrain_in_place(source, settings=settings, progress=progress)
+            _print_notes(created.report)
         else:
             report = importing.validate_directory(source)
             if not report.ok:
                 raise user_groups.InvalidData(report)
             files, _ = importing.read_directory(source)
             print(report.summary())
-            if report.total_notes:
-                print(f"{report.total_notes:,} odd row(s), imported as follows "
-                      "(Personalize does not document these cases; see README):")
-                for line in report.note_lines():
-                    print(f"  {line}")
+            _print_notes(report)
             created = user_groups.create_group(files, name, out=out, overwrite=args.replace,
                                                settings=settings, progress=progress,
                                                origin=str(source.resolve()))

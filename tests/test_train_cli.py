@@ -175,3 +175,14 @@ def test_a_source_folder_named_demo_needs_another_name(tmp_path: Path,
     assert train_main([str(source), "--out", str(tmp_path / "demo-out"), *FAST]) == 0  # named demo-out
     assert train_main([str(source), "--name", "demo", "--out", str(tmp_path / "x"), *FAST]) == 2
     assert "'demo' is the demo dataset group's name" in capsys.readouterr().err
+
+
+def test_retraining_in_place_lists_the_odd_rows_it_fixed(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = small_data.write(tmp_path / "here")
+    items = (folder / paths.ITEMS_FILE).read_text() + "i1,Drama\n"  # i0 is line 2, i1 line 3
+    (folder / paths.ITEMS_FILE).write_text(items)
+    assert train_main([str(folder), "--out", str(folder), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "1 odd row(s), imported as follows" in out
+    assert f"items.csv line {items.count(chr(10))}: ITEM_ID \"i1\" repeats line 3: this later row replaces it." in out
