@@ -38,6 +38,7 @@ def test_upload_train_and_open_the_new_campaign(browser_page: Any, app_url: str,
 
     page.locator(".st-key-lm_interactions input[type=file]").set_input_files(
         str(folder / paths.INTERACTIONS_FILE))
+    wait_for_run(page)  # else the second upload can land in the first one's rerun and be lost
     page.locator(".st-key-lm_items input[type=file]").set_input_files(str(folder / paths.ITEMS_FILE))
     wait_for_run(page)
     fill(page, "lm_name", group_name)
@@ -46,6 +47,7 @@ def test_upload_train_and_open_the_new_campaign(browser_page: Any, app_url: str,
     expect(page.get_by_text(f"Dataset group {group_name} is ready")).to_be_visible(timeout=120_000)
     wait_for_run(page)
     assert_no_exception(page)
+    expect(page.get_by_text("Schemas (Interactions inferred, Items inferred)")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.get_by_test_id("stMain").screenshot(path=str(ARTIFACTS / "local-models-trained.png"))
 
