@@ -4,12 +4,15 @@ never disables numeric filters, at import or at request time."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scoring
 from scoring import arns, importing, paths, schemas, user_groups
@@ -213,3 +216,16 @@ def test_retraining_a_folder_in_place_rewrites_only_the_files_with_odd_rows(tmp_
     items = pd.read_csv(folder / paths.ITEMS_FILE, dtype=str, keep_default_na=False)
     assert len(items) == 352 and items["ITEM_ID"].is_unique
     assert not importing.validate_directory(folder).notes  # imported once: nothing odd is left
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "0", "No"]), st.sampled_from(["x", "y", "z"])),
+                min_size=1, max_size=30))
+def test_the_imported_catalogue_is_the_last_row_of_each_id(rows: list[tuple[str, str]]) -> None:
+    items = "ITEM_ID,GENRES\n" + "".join(f"{i},{g}\n" for i, g in rows)
+    prepared = importing.prepare({paths.INTERACTIONS_FILE: small_data.files()[paths.INTERACTIONS_FILE],
+                                  paths.ITEMS_FILE: items.encode()})
+    imported = pd.read_csv(io.BytesIO(prepared.files[paths.ITEMS_FILE]), dtype=str, keep_default_na=False)
+    assert dict(zip(imported["ITEM_ID"], imported["GENRES"], strict=True)) == dict(rows)  # last wins
+    assert imported["ITEM_ID"].is_unique
+    assert prepared.report.total_notes == len(rows) - len(dict(rows))  # one note per replaced row
