@@ -60,6 +60,9 @@ MAX_COLUMNS = 1000
 #: A file larger than this is refused before it is read: a local import holds the file in memory
 #: (about 5 million interactions); larger data belongs on Amazon Personalize itself.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+#: A schema JSON file larger than this is refused unread (a schema has at most 20,000 characters;
+#: a group's schemas.json holds three, indented).
+MAX_SCHEMA_FILE_BYTES = 200_000
 #: Where the page and the README say which choices are ours (Personalize does not document them).
 UNDOCUMENTED = ("Personalize does not document what its import does with a repeated ID in one file, "
                 "a value that does not fit its field's type, or a malformed row. This import keeps the "
@@ -575,6 +578,10 @@ def _given_schemas(files: Mapping[str, bytes], out: _Collector) -> dict[str, Dat
     """The schemas given as JSON files, by dataset type; a bad one is a problem naming its file."""
     given: dict[str, DatasetSchema] = {}
     for name, data in files.items():
+        if len(data) > MAX_SCHEMA_FILE_BYTES:  # before parsing: a huge JSON file must not eat memory
+            out.add(DataProblem(name, None, None, f"is {len(data):,} bytes: a schema has at most "
+                                f"{schemas.MAX_SCHEMA_CHARS:,} characters."))
+            continue
         try:
             text = decode(data)
             raw = json.loads(text)

@@ -134,3 +134,12 @@ def test_one_very_wide_row_under_a_normal_header_is_one_skipped_row() -> None:
     assert report.ok and [n.text() for n in report.notes] == [
         "interactions.csv line 6: has 1,000,000 fields but the header has 5 (a value containing a comma "
         "must be in double quotes): row skipped."]
+
+
+def test_a_huge_schema_file_is_refused_unparsed() -> None:
+    from tests.support import small_data
+
+    huge = b'{"type": "record", "name": "Items", "fields": [' + b'{"name": "A", "type": "string"},' * 100_000
+    report = importing.validate_files({**small_data.files(), "items.schema.json": huge})
+    assert [p.text() for p in report.problems] == [
+        f"items.schema.json: is {len(huge):,} bytes: a schema has at most 20,000 characters."]
