@@ -250,12 +250,12 @@ def stream_batches(stream: Any, dataset: str, label: str,
         memory_pool=memory_pool)
     try:
         for batch in reader:
-            yield _typed(batch, dataset)
+            yield _typed(batch, dataset, memory_pool)
     except pa.ArrowInvalid as exc:
         raise LiveDataError(f"{label} could not be read as CSV ({exc}).") from exc
 
 
-def _typed(batch: pa.RecordBatch, dataset: str) -> pa.RecordBatch:
+def _typed(batch: pa.RecordBatch, dataset: str, memory_pool: pa.MemoryPool | None) -> pa.RecordBatch:
     if dataset != INTERACTIONS:
         return batch
     arrays, names = [], []
@@ -263,8 +263,8 @@ def _typed(batch: pa.RecordBatch, dataset: str) -> pa.RecordBatch:
         if name in _NUMERIC:
             numbers = pd.to_numeric(column.to_pandas(), errors="coerce")
             column = pa.array(numbers.round() if name == "TIMESTAMP" else numbers, from_pandas=True,
-                              type=pa.float64()).cast(pa.int64() if name == "TIMESTAMP" else pa.float64(),
-                                                      safe=False)
+                              type=pa.float64(), memory_pool=memory_pool).cast(
+                pa.int64() if name == "TIMESTAMP" else pa.float64(), safe=False, memory_pool=memory_pool)
         arrays.append(column)
         names.append(name)
     return pa.RecordBatch.from_arrays(arrays, names=names)
@@ -296,7 +296,8 @@ def take(folder: Path, dataset: str, inputs: Iterable[Input], *,
             try:
                 for batch in stream_batches(stream, dataset, source.label, memory_pool):
                     if writer is None:
-                        writer = pq.ParquetWriter(partial, batch.schema, compression="zstd")
+                        writer = pq.ParquetWriter(partial, batch.schema, compression="zstd",
+                                                  memory_pool=memory_pool)
                     elif batch.schema != writer.schema:
                         raise LiveDataError(f"{source.label} has other columns than the files before it "
                                             f"({', '.join(batch.schema.names)}).")
