@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, read_only, runner, sources
+from components import errors, read_only, runner, sources, user_data
 from components.runner import Result
 from components.sidebar import Selection
 from scoring import campaigns, movement, recording
@@ -82,7 +82,8 @@ def apply(selection: Selection, details: campaigns.CampaignDetails, result: Resu
     elif action == RESET and not _reset(selection, user_id):
         return result
     before = _item_ids(result)
-    again = runner.run(selection, (result.method, result.params), sources.items_frame(selection.config))
+    again = runner.run(selection, (result.method, result.params),
+                       user_data.items(selection.config, details.dataset_group_arn))
     if again is None:
         return None
     st.session_state[_BASE] = _Base(selection.config.key, result.campaign_arn, user_id, tuple(before))

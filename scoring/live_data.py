@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from scoring import paths
+from scoring import access, paths
 
 INTERACTIONS = "Interactions"
 ITEMS = "Items"
@@ -282,6 +282,8 @@ def take(folder: Path, dataset: str, inputs: Iterable[Input], *,
          memory_pool: pa.MemoryPool | None = None, now: datetime | None = None) -> DatasetSnapshot:
     """Stream the inputs, in order, into the dataset's Parquet file of `folder` (replaced at the end,
     so a failure keeps the previous snapshot) and record it in snapshot.json."""
+    if access.read_only():
+        raise LiveDataError(access.refusal("Taking a snapshot of live data (it writes on this machine)"))
     if dataset not in DATASETS:
         raise LiveDataError(f"Unknown dataset {dataset!r}: use one of {', '.join(DATASETS)}.")
     folder.mkdir(parents=True, exist_ok=True)
