@@ -32,7 +32,8 @@ with results_col:
     result = record_events.apply(selection, details, result)  # a Record / Reset pressed on the last run
     if result is not None:
         with st.container(key="results"):
-            results_table.render(result, record_events.moves(selection, result))
+            results_table.render(result, record_events.moves(selection, result),
+                                 user_data.items(selection.config, group_arn))
         record_events.render(selection, details, result)
     elif request is None:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
