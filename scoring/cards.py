@@ -107,9 +107,9 @@ def tile_svg(title: str, genre: str, item_id: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}">'
             f'<rect width="{width}" height="{height}" rx="10" fill="hsl({hue},55%,42%)"/>'
-            f'<text x="50%" y="50%" text-anchor="middle" dominant-baseline="middle" font-family="sans-serif" '
+            f'<text x="50%" y="44%" text-anchor="middle" dominant-baseline="central" font-family="sans-serif" '
             f'font-size="54" font-weight="bold" fill="white">{escape(initials[:2])}</text>'
-            f'<text x="50%" y="{height - 18}" text-anchor="middle" font-family="sans-serif" font-size="15" '
+            f'<text x="50%" y="{height - 16}" text-anchor="middle" font-family="sans-serif" font-size="22" '
             f'fill="white" fill-opacity="0.9">{escape(label)}</text></svg>')
 
 
