@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import dataset
 from scoring import user_picker as up
-from tests.app_support import errors_of, needs_demo, new_app, table_of
+from tests.app_support import errors_of, needs_demo, new_app, on_page, table_of
 
 pytestmark = needs_demo
 
@@ -97,3 +97,19 @@ def test_typing_an_id_stays_possible() -> None:
     at.button(key="submit").click().run()
     assert not at.exception and not errors_of(at)
     assert at.text_input(key="user_id").value == "new-user"
+
+
+@pytest.mark.parametrize(("page", "picker", "box"), [
+    ("pages/compare.py", "cmp_a_picker", "cmp_a_user"),
+    ("pages/compare.py", "cmp_b_picker", "cmp_b_user"),
+    ("pages/score_normalisation.py", "norm_picker", "norm_user"),
+    ("pages/filters.py", "filter_picker", "test_filter_user"),
+])
+def test_every_user_id_box_has_a_picker(page: str, picker: str, box: str, counts: dict[str, int]) -> None:
+    at = on_page(page)
+    at.radio(key=f"{picker}_way").set_value(up.MOST_ACTIVE).run()
+    chosen = at.selectbox(key=f"{picker}_choice").value
+    assert counts[chosen] == max(counts.values())
+    at.button(key=f"{picker}_use").click().run()
+    assert not at.exception and not errors_of(at)
+    assert at.text_input(key=box).value == chosen
