@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from scoring.user_picker import Candidate, UserDirectory
 
-_user = st.text("ab01", min_size=1, max_size=4)
+_user = st.text("ab01é€😀", min_size=1, max_size=4)  # UTF-8 order must match str order
 _item = st.sampled_from(["i1", "i2", "i3", "i4"])
 _rows = st.lists(st.tuples(_user, _item), min_size=1, max_size=60)
 ITEMS = pd.DataFrame({"ITEM_ID": ["i1", "i2", "i3", "i4"], "GENRES": ["Action|Drama", "Drama", "Comedy", ""]})
@@ -25,7 +25,7 @@ def _sizes_are_true(found: list[Candidate], rows: list[tuple[str, str]]) -> bool
     return all(c.history == counts[c.user_id] for c in found)
 
 
-@given(_rows, st.text("ab01", max_size=3), st.integers(1, 10))
+@given(_rows, st.text("ab01é€😀", max_size=3), st.integers(1, 10))
 def test_prefix_finds_every_match_up_to_the_limit_in_id_order(rows: list[tuple[str, str]], prefix: str,
                                                               limit: int) -> None:
     found = _directory(rows).by_prefix(prefix, limit)
