@@ -188,3 +188,10 @@ def test_a_million_row_interactions_file_streams_with_bounded_memory(tmp_path: P
     assert pool.max_memory() < 12 * ld.BLOCK_SIZE < len(body) / 2, (pool.max_memory(), len(body))
     back = ld.load_interactions(ld.read_snapshot(tmp_path))  # type: ignore[arg-type]
     assert back is not None and len(back) == 1_000_000 and back["USER_ID"].iloc[-1].startswith("u")
+
+
+def test_read_only_mode_takes_no_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSOLE_READ_ONLY", "1")
+    with pytest.raises(ld.LiveDataError, match="read-only mode"):
+        ld.take(tmp_path, ld.ITEMS, [ld.Input("u", lambda: io.BytesIO(ITEMS_CSV))])
+    assert not list(tmp_path.iterdir())
