@@ -56,7 +56,8 @@ elif way == "load":
     frame = live_data.load_interactions(snapshot)
     index, directory = history.InteractionsIndex(frame), user_picker.UserDirectory(frame)
     loaded = time.perf_counter() - start
-    t = time.perf_counter(); [directory.by_prefix(p) for p in ("u1", "u22", "u333")]; prefix = (time.perf_counter() - t) / 3
+    t = time.perf_counter(); [directory.by_prefix(p) for p in ("u1", "u22", "u333")]
+    prefix = (time.perf_counter() - t) / 3
     t = time.perf_counter(); [directory.by_item(f"i{{k}}") for k in range(3)]; by_item = (time.perf_counter() - t) / 3
     t = time.perf_counter(); directory.most_active(); active = time.perf_counter() - t
     t = time.perf_counter(); [index.history(f"u{{k}}") for k in range(20)]; hist = (time.perf_counter() - t) / 20

@@ -22,7 +22,8 @@ RESPONSE = {"itemList": [{"itemId": "2", "score": 0.5, "promotionName": "new", "
 
 
 @pytest.mark.parametrize("value", ["/etc/passwd", "file:///etc/passwd", "javascript:alert(1)",
-                                   "data:image/svg+xml;base64,AAAA", "https://a b/c.jpg", "https://x/\"><img", 42, None])
+                                   "data:image/svg+xml;base64,AAAA", "https://a b/c.jpg",
+                                   "https://x/\"><img", 42, None])
 def test_only_plain_http_urls_are_images(value: object) -> None:
     assert cards.safe_image_url(value) is None
 
