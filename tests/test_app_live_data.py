@@ -135,3 +135,17 @@ def test_read_only_mode_shows_the_snapshot_but_takes_none(live_aws: LiveAws,
     assert not at.exception
     assert not [b for b in at.button if b.key in ("live_data_s3", "live_data_upload")]
     assert any("Taking a snapshot of live data" in c.value for c in at.caption)
+
+
+def test_live_items_with_image_urls_give_thumbnails_and_card_images(live_aws: LiveAws) -> None:
+    folder = live_data.cache_dir(LIVE_GROUP)
+    with_images = b"ITEM_ID,TITLE,IMAGE_URL\ni-1,Heat,https://img.example/heat.jpg\ni-2,Up,/etc/passwd\n"
+    live_data.take(folder, live_data.ITEMS, [live_data.Input("upload: items.csv", lambda: io.BytesIO(with_images))])
+    at = _ask(_live(live_aws), live_aws, "u-1")
+    images = table_of(at)["Image"]
+    assert images.isna().tolist() == [True, False] and images.iloc[1] == "https://img.example/heat.jpg"
+    at.segmented_control(key="results_view").set_value("Cards").run()
+    assert not at.exception and not errors_of(at)
+    shown = [image.proto.imgs[0].url for image in at.get("image")]
+    assert shown[1] == "https://img.example/heat.jpg"
+    assert "/etc/passwd" not in shown[0] and shown[0] != ""  # the tile, never the server's file
