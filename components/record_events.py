@@ -227,7 +227,7 @@ def render(selection: Selection, details: campaigns.CampaignDetails, result: Res
                 return
         elif not _live_switch(selection, details):
             return
-        _event_fields(selection, result)
+        _event_fields(selection, result, details.dataset_group_arn)
         record, reset = st.columns(2)
         record.button("Record", key="record_event", type="primary", on_click=_ask, args=(RECORD,),
                       icon=":material/bolt:", width="stretch")
@@ -285,8 +285,8 @@ def _live_switch(selection: Selection, details: campaigns.CampaignDetails) -> bo
     return True
 
 
-def _event_fields(selection: Selection, result: Result) -> None:
-    items = sources.items_frame(selection.config)
+def _event_fields(selection: Selection, result: Result, dataset_group_arn: str | None) -> None:
+    items = user_data.items(selection.config, dataset_group_arn)  # a live group's snapshot too
     query = st.text_input("Find an item by ID or title", key="rec_search", placeholder="e.g. 42 or a title word",
                           help="Leave empty to pick from the results above.")
     if query.strip():
