@@ -382,7 +382,8 @@ def load_interactions(snapshot: Snapshot) -> pd.DataFrame | None:
     file = snapshot.file(INTERACTIONS)
     if file is None:
         return None
-    frame = pq.read_table(file).to_pandas()
+    # One chunk per column: a per-user lookup then takes from one array, not from hundreds of blocks.
+    frame = pq.read_table(file).combine_chunks().to_pandas()
     if "TIMESTAMP" in frame.columns:
         frame = frame[frame["TIMESTAMP"].notna()].astype({"TIMESTAMP": "int64"})
     return frame.reset_index(drop=True)
