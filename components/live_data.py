@@ -8,6 +8,7 @@ is, what was read and when; it never shows credentials.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import streamlit as st
@@ -50,8 +51,9 @@ def _from_uploads(dataset_group_arn: str) -> None:
             upload = st.session_state.get(f"live_upload_{dataset.lower()}")
             if upload is None:
                 continue
-            taken = live_data.take(folder, dataset, [live_data.Input(f"upload: {upload.name}",
-                                                                     lambda upload=upload: upload)])
+            # A copy to read: the upload stays open in the widget for the next press.
+            taken = live_data.take(folder, dataset, [live_data.Input(
+                f"upload: {upload.name}", lambda upload=upload: io.BytesIO(upload.getvalue()))])
             done.append(f"{dataset}: {taken.rows:,} rows")
     except Exception as exc:
         st.session_state[_NOTE] = ("error", exc)

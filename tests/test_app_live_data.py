@@ -149,3 +149,17 @@ def test_live_items_with_image_urls_give_thumbnails_and_card_images(live_aws: Li
     shown = [image.proto.imgs[0].url for image in at.get("image")]
     assert shown[1] == "https://img.example/heat.jpg"
     assert "/etc/passwd" not in shown[0] and shown[0] != ""  # the tile, never the server's file
+
+
+def test_uploaded_files_become_the_snapshot_and_can_be_used_again(live_aws: LiveAws) -> None:
+    at = _live(live_aws)
+    at.file_uploader(key="live_upload_items").upload("items.csv", ITEMS, "text/csv")
+    at.file_uploader(key="live_upload_interactions").upload("interactions.csv", INTERACTIONS, "text/csv")
+    at.button(key="live_data_upload").click().run()
+    assert not at.exception and not errors_of(at)
+    assert any("Interactions: 3 rows; Items: 2 rows" in s.value for s in at.success)
+    at.button(key="live_data_upload").click().run()  # the same uploads, read again
+    assert not at.exception and not errors_of(at)
+    snapshot = live_data.read_snapshot(live_data.cache_dir(LIVE_GROUP))
+    assert snapshot is not None and snapshot.datasets["Items"].sources == ("upload: items.csv",)
+    assert _ask(at, live_aws, "u-2") and table_of(at)["TITLE"].tolist() == ["Up", "Heat"]
