@@ -195,3 +195,21 @@ def test_read_only_mode_takes_no_snapshot(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(ld.LiveDataError, match="read-only mode"):
         ld.take(tmp_path, ld.ITEMS, [ld.Input("u", lambda: io.BytesIO(ITEMS_CSV))])
     assert not list(tmp_path.iterdir())
+
+
+AIRLINE = Path(__file__).resolve().parents[2] / "shared" / "data" / "aws-airline-sample"
+
+
+def test_aws_airline_sample_snapshots_as_published(tmp_path: Path) -> None:
+    for dataset, name in ((ld.INTERACTIONS, "interactions.csv"), (ld.ITEMS, "items.csv")):
+        ld.take(tmp_path, dataset, [ld.Input(f"upload: {name}", lambda name=name: open(AIRLINE / name, "rb"))])
+    snapshot = ld.read_snapshot(tmp_path)
+    assert snapshot is not None and snapshot.datasets["Interactions"].rows == 34_853
+    interactions = ld.load_interactions(snapshot)
+    assert interactions is not None and len(interactions) == 34_853
+    raw = (AIRLINE / "interactions.csv").read_text("utf-8").splitlines()[1]
+    first = next(csv.DictReader([(AIRLINE / "interactions.csv").read_text("utf-8").splitlines()[0], raw]))
+    assert interactions.iloc[0]["USER_ID"] == first["USER_ID"]  # signed 64-bit IDs stay text
+    assert interactions["CABIN_TYPE"].notna().all() and "Economy" in set(interactions["CABIN_TYPE"])
+    items = ld.load_items(snapshot)
+    assert items is not None and items.index.is_unique and len(items) < 355  # repeated IDs: the later row
