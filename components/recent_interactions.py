@@ -43,8 +43,12 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
         st.caption(f"From the snapshot of the dataset group's interactions taken {taken:%Y-%m-%d %H:%M} UTC.")
     seen = index.history(user_id, recorded=recorded)
     if seen.total == 0:
-        st.caption(f"User {md(user_id)} has no interactions in this dataset group: "
-                   "a cold user, so the campaign falls back to popular items.")
+        if data.snapshot is not None:
+            st.caption(f"User {md(user_id)} has no interactions in the snapshot: a user who is new since "
+                       "it was taken (Refresh from S3), or a cold user who gets popular items.")
+        else:
+            st.caption(f"User {md(user_id)} has no interactions in this dataset group: "
+                       "a cold user, so the campaign falls back to popular items.")
         return
     span = "" if seen.first is None or seen.last is None else \
         f", {seen.first:%Y-%m-%d} to {seen.last:%Y-%m-%d}"

@@ -163,3 +163,10 @@ def test_uploaded_files_become_the_snapshot_and_can_be_used_again(live_aws: Live
     snapshot = live_data.read_snapshot(live_data.cache_dir(LIVE_GROUP))
     assert snapshot is not None and snapshot.datasets["Items"].sources == ("upload: items.csv",)
     assert _ask(at, live_aws, "u-2") and table_of(at)["TITLE"].tolist() == ["Up", "Heat"]
+
+
+def test_a_user_missing_from_the_snapshot_is_explained(live_aws: LiveAws) -> None:
+    _snapshot()
+    at = _ask(_live(live_aws), live_aws, "u-new")
+    assert not at.exception and not errors_of(at)
+    assert any("no interactions in the snapshot" in c.value for c in at.caption)
