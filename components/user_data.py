@@ -37,13 +37,20 @@ def _local(group_path: str, stamp: int) -> UserData:
                     user_picker.UserDirectory(interactions, items))
 
 
-@st.cache_resource(show_spinner="Reading the snapshot…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _live_items(folder: str, stamp: str) -> pd.DataFrame | None:
+    """The snapshot's items alone: what results join, without waiting for the interactions."""
+    snapshot = live_data.read_snapshot(Path(folder))
+    return None if snapshot is None else live_data.load_items(snapshot)
+
+
+@st.cache_resource(show_spinner="Reading the snapshot's interactions…", max_entries=4)
 def _live(folder: str, stamp: str) -> UserData:
     """One load per snapshot: a refresh (new time) loads again."""
     snapshot = live_data.read_snapshot(Path(folder))
     if snapshot is None:
         return UserData()
-    items = live_data.load_items(snapshot)
+    items = _live_items(folder, stamp)
     interactions = live_data.load_interactions(snapshot)
     if interactions is None:
         return UserData(items, snapshot=snapshot)
@@ -76,7 +83,15 @@ def of(config: sources.SourceConfig, dataset_group_arn: str | None) -> UserData:
 
 
 def items(config: sources.SourceConfig, dataset_group_arn: str | None) -> pd.DataFrame | None:
-    """Item metadata to join to results: the local group's items.csv, or the live snapshot's items."""
+    """Item metadata to join to results: the local group's items.csv, or the live snapshot's items
+    (loaded alone, so results never wait for a large interactions file)."""
     if config.is_local:
         return sources.items_frame(config)
-    return of(config, dataset_group_arn).items
+    if not dataset_group_arn:
+        return None
+    try:
+        folder = snapshot_folder(dataset_group_arn)
+        snapshot = live_data.read_snapshot(folder)
+        return None if snapshot is None else _live_items(str(folder), snapshot.stamp)
+    except (OSError, ValueError, KeyError):
+        return None  # the recent-interactions panel says what could not be read
