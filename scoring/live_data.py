@@ -223,7 +223,7 @@ def _header(stream: Any, label: str) -> tuple[list[str], bytes]:
         columns = next(csv.reader([line.decode("utf-8-sig")]))
     except UnicodeDecodeError as exc:
         raise LiveDataError(f"{label} is not UTF-8 text ({exc.reason} at byte {exc.start}).") from exc
-    return [c.strip() for c in columns], head
+    return columns, head  # as written: pyarrow matches the header exactly
 
 
 def stream_batches(stream: Any, dataset: str, label: str,

@@ -213,3 +213,8 @@ def test_aws_airline_sample_snapshots_as_published(tmp_path: Path) -> None:
     assert interactions["CABIN_TYPE"].notna().all() and "Economy" in set(interactions["CABIN_TYPE"])
     items = ld.load_items(snapshot)
     assert items is not None and items.index.is_unique and len(items) < 355  # repeated IDs: the later row
+
+
+def test_a_header_with_spaces_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ld.LiveDataError, match="has no USER_ID, ITEM_ID column"):
+        ld.take(tmp_path, ld.INTERACTIONS, [ld.Input("u", lambda: io.BytesIO(b"USER_ID , ITEM_ID\n1,2\n"))])
