@@ -84,6 +84,9 @@ def _describe(snapshot: live_data.Snapshot | None, folder_text: str) -> None:
         where = ", ".join(taken.sources[:3]) + (f" and {len(taken.sources) - 3} more" if len(taken.sources) > 3 else "")
         st.caption(f"**{taken.dataset}**: {taken.rows:,} rows from {md(where)}, "
                    f"taken {taken.taken_at:%Y-%m-%d %H:%M} UTC.")
+        if taken.skipped:
+            st.caption(f"{taken.skipped:,} row(s) with the wrong number of fields were left out "
+                       f"(first: {md(taken.note)}).")
     st.caption(f"Cached in {md(folder_text)} (on this machine; delete the folder to forget it).")
 
 

@@ -74,6 +74,8 @@ class DatasetSnapshot:
     sources: tuple[str, ...]
     rows: int
     taken_at: datetime
+    skipped: int = 0  # rows with the wrong number of fields, left out (the first is named in `note`)
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,11 +228,26 @@ def _header(stream: Any, label: str) -> tuple[list[str], bytes]:
     return columns, head  # as written: pyarrow matches the header exactly
 
 
-def stream_batches(stream: Any, dataset: str, label: str,
-                   memory_pool: pa.MemoryPool | None = None) -> Iterator[pa.RecordBatch]:
+class Skipped:
+    """Rows pyarrow could not split into the header's fields: counted and left out, never fatal."""
+
+    def __init__(self) -> None:
+        self.count, self.first = 0, ""
+
+    def __call__(self, row: Any) -> str:
+        if not self.count:
+            self.first = f"line {row.number}" if row.number is not None else "a row"
+            self.first += f": expected {row.expected_columns} fields, found {row.actual_columns}"
+        self.count += 1
+        return "skip"
+
+
+def stream_batches(stream: Any, dataset: str, label: str, memory_pool: pa.MemoryPool | None = None,
+                   skipped: Skipped | None = None) -> Iterator[pa.RecordBatch]:
     """The file as record batches of string columns (TIMESTAMP, EVENT_VALUE numeric; unreadable -> null).
 
-    Only interactions columns the console reads are kept; the header is checked first.
+    Only interactions columns the console reads are kept; the header is checked first. A row
+    with the wrong number of fields is left out and counted in `skipped`.
     """
     columns, head = _header(stream, label)
     missing = [c for c in _REQUIRED[dataset] if c not in columns]
@@ -243,7 +260,7 @@ def stream_batches(stream: Any, dataset: str, label: str,
     reader = pacsv.open_csv(
         io.BufferedReader(_Rejoined(head, stream), buffer_size=BLOCK_SIZE),
         read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=False),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skipped or Skipped()),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
                                              include_columns=keep, strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
@@ -290,13 +307,14 @@ def take(folder: Path, dataset: str, inputs: Iterable[Input], *,
     target = folder / _file_name(dataset)
     partial = target.with_suffix(".parquet.partial")
     writer: pq.ParquetWriter | None = None
-    rows, labels = 0, []
+    rows, labels, skipped, notes = 0, [], 0, []
     try:
         for source in inputs:
             labels.append(source.label)
             stream = source.open()
+            bad = Skipped()
             try:
-                for batch in stream_batches(stream, dataset, source.label, memory_pool):
+                for batch in stream_batches(stream, dataset, source.label, memory_pool, bad):
                     if writer is None:
                         writer = pq.ParquetWriter(partial, batch.schema, compression="zstd",
                                                   memory_pool=memory_pool)
@@ -309,6 +327,9 @@ def take(folder: Path, dataset: str, inputs: Iterable[Input], *,
                 close = getattr(stream, "close", None)
                 if close is not None:
                     close()
+            if bad.count:
+                skipped += bad.count
+                notes.append(f"{source.label} {bad.first}")
         if writer is None:
             raise LiveDataError(f"No {dataset} file to read.")
         writer.close()
@@ -318,7 +339,7 @@ def take(folder: Path, dataset: str, inputs: Iterable[Input], *,
         if writer is not None:
             writer.close()
         partial.unlink(missing_ok=True)
-    taken = DatasetSnapshot(dataset, tuple(labels), rows, now or datetime.now(UTC))
+    taken = DatasetSnapshot(dataset, tuple(labels), rows, now or datetime.now(UTC), skipped, "; ".join(notes[:3]))
     _record(folder, taken)
     return taken
 
@@ -339,7 +360,7 @@ def _record(folder: Path, taken: DatasetSnapshot) -> None:
     file = folder / SNAPSHOT_FILE
     known = json.loads(file.read_text("utf-8")) if file.exists() else {}
     known[taken.dataset] = {"sources": list(taken.sources), "rows": taken.rows,
-                            "taken_at": taken.taken_at.isoformat()}
+                            "taken_at": taken.taken_at.isoformat(), "skipped": taken.skipped, "note": taken.note}
     partial = file.with_suffix(".json.partial")
     partial.write_text(json.dumps(known, indent=2), "utf-8")
     os.replace(partial, file)
@@ -352,7 +373,8 @@ def read_snapshot(folder: Path) -> Snapshot | None:
         return None
     known = json.loads(file.read_text("utf-8"))
     datasets = {name: DatasetSnapshot(name, tuple(v["sources"]), int(v["rows"]),
-                                      datetime.fromisoformat(v["taken_at"]))
+                                      datetime.fromisoformat(v["taken_at"]), int(v.get("skipped", 0)),
+                                      str(v.get("note", "")))
                 for name, v in known.items() if name in DATASETS and (folder / _file_name(name)).exists()}
     return Snapshot(folder, datasets) if datasets else None
 

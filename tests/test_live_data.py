@@ -218,3 +218,11 @@ def test_aws_airline_sample_snapshots_as_published(tmp_path: Path) -> None:
 def test_a_header_with_spaces_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ld.LiveDataError, match="has no USER_ID, ITEM_ID column"):
         ld.take(tmp_path, ld.INTERACTIONS, [ld.Input("u", lambda: io.BytesIO(b"USER_ID , ITEM_ID\n1,2\n"))])
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_left_out_and_named(tmp_path: Path) -> None:
+    data = b"ITEM_ID,TITLE\n1,Heat\n2,Up,extra\n3,Alien\n"
+    taken = ld.take(tmp_path, ld.ITEMS, [ld.Input("upload: items.csv", lambda: io.BytesIO(data))])
+    assert (taken.rows, taken.skipped) == (2, 1)
+    assert taken.note == "upload: items.csv line 3: expected 2 fields, found 3"
+    assert ld.read_snapshot(tmp_path).datasets["Items"].note == taken.note  # type: ignore[union-attr]
