@@ -226,3 +226,17 @@ def test_a_row_with_the_wrong_number_of_fields_is_left_out_and_named(tmp_path: P
     assert (taken.rows, taken.skipped) == (2, 1)
     assert taken.note == "upload: items.csv line 3: expected 2 fields, found 3"
     assert ld.read_snapshot(tmp_path).datasets["Items"].note == taken.note  # type: ignore[union-attr]
+
+
+def test_import_jobs_are_read_over_every_page() -> None:
+    control, stub = stubbed("personalize")
+    _datasets(stub, "INTERACTIONS")
+    first, second = _job("first", "FULL", days=0), _job("second", "INCREMENTAL", days=1)
+    stub.add_response("list_dataset_import_jobs", {"datasetImportJobs": [first], "nextToken": "page-2"},
+                      {"datasetArn": DATASET, "maxResults": 100})
+    stub.add_response("list_dataset_import_jobs", {"datasetImportJobs": [second]},
+                      {"datasetArn": DATASET, "maxResults": 100, "nextToken": "page-2"})
+    _describe(stub, first, "s3://data/a.csv")
+    _describe(stub, second, "s3://data/b.csv")
+    assert [s.location for s in ld.import_sources(control, GROUP)] == ["s3://data/a.csv", "s3://data/b.csv"]
+    stub.assert_no_pending_responses()
