@@ -52,6 +52,7 @@ bench: $(VENV)/.bench-installed demo
 	$(PY) bench/first_table.py
 	$(PY) bench/endpoint.py --processes 2
 	$(PY) bench/health.py
+	$(PY) bench/live_data.py
 	$(PY) bench/training.py
 	$(PY) bench/importing.py
 

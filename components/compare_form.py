@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import campaign_view, errors, request_form, sources
+from components import campaign_view, errors, request_form, sources, user_data, user_picker
 from components.sidebar import DEMO_CAMPAIGN, Selection
 from components.safe_text import md
 from scoring import requests
@@ -172,6 +172,8 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
     _prefill(key, suggestions)
     spec = details.form
     if spec.needs_user:
+        user_picker.render(lambda: user_data.of(chosen.config, details.dataset_group_arn), f"{key}_user",
+                           key=f"{key}_picker", live=not chosen.config.is_local)
         st.text_input("User ID", key=f"{key}_user", persist_state="session")
     if spec.needs_item:
         st.text_input("Item ID", key=f"{key}_item", persist_state="session")
@@ -191,8 +193,8 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
 
 
 def items_frame(request: SideRequest) -> pd.DataFrame | None:
-    """Item metadata for this side's results (local sources only)."""
+    """Item metadata for this side's results (a local group, or a live group's snapshot)."""
     try:
-        return sources.items_frame(request.selection.config)
+        return user_data.items(request.selection.config, request.details.dataset_group_arn)
     except Exception:
         return None

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import errors, filters_view
+from components import errors, filters_view, user_data, user_picker
 from components.sidebar import Selection
 from components.safe_text import md
 from scoring import filters, requests
@@ -127,6 +127,7 @@ def test_panel(selection: Selection, listed: list[dict[str, Any]], expressions: 
     arn = _arn_picker("Filter to test", "test_filter_arn", listed)
     params = filters.parameters_of(expressions.get(arn, ""))
     st.session_state.setdefault("test_filter_user", default_user)
+    user_picker.render(lambda: user_data.of(selection.config, None), "test_filter_user", key="filter_picker")
     with st.form("test_filter"):
         st.text_input("User ID", key="test_filter_user", help="Interactions and CurrentUser conditions read "
                       "this user's data; an unknown user has none.")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components import campaign_view, errors, figures, request_form, sources
+from components import campaign_view, errors, figures, request_form, sources, user_data, user_picker
 from components.request_form import Suggestions
 from components.sidebar import Selection
 from components.safe_text import md
@@ -113,6 +113,9 @@ def _prefill(suggestions: Suggestions) -> None:
 def inputs(selection: Selection, suggestions: Suggestions) -> tuple[Inputs | None, bool]:
     """(inputs, submitted). Inputs are None after a form mistake (already shown)."""
     _prefill(suggestions)
+    group_arn = suggestions.origin[-1] if suggestions.origin else None  # (source key, dataset group)
+    user_picker.render(lambda: user_data.of(selection.config, group_arn), "norm_user", key="norm_picker",
+                       live=not selection.config.is_local)
     with st.form("norm_form", border=True):
         user_col, key_col, value_col, n_col = st.columns([3, 2, 3, 2])
         user_col.text_input("User ID", key="norm_user", persist_state="session",

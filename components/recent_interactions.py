@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from components import sources
+from components import sources, user_data
 from components.runner import Result
 from components.safe_text import md
-from scoring import dataset, history, local_group
+from scoring import live_data
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _index(group_path: str, stamp: int) -> history.InteractionsIndex:
-    """One index per local group and model time: rebuilt when the group is retrained."""
-    folder = Path(group_path)
-    return history.InteractionsIndex(dataset.load_interactions(folder), dataset.load_items(folder))
-
-
-def _interactions(config: sources.SourceConfig) -> history.InteractionsIndex | None:
-    group = sources.group(config)
-    if group is None:
-        return None
-    return _index(str(group.path), local_group.model_stamp(group.path))
-
-
-def render(config: sources.SourceConfig, result: Result | None, recorded: pd.DataFrame | None = None) -> None:
+def render(config: sources.SourceConfig, result: Result | None, recorded: pd.DataFrame | None = None,
+           dataset_group_arn: str | None = None) -> None:
     """The latest interactions of the user in the last request, where the source keeps them;
-    `recorded`: the events recorded with PutEvents (local) or sent from this session (live)."""
+    `recorded`: the events recorded with PutEvents (local) or sent from this session (live).
+    A live campaign reads them from its dataset group's snapshot (`components.live_data`)."""
     user_id = None if result is None else result.params.get("userId")
     if not user_id:
         return
     st.subheader("Recent interactions", anchor=False)
-    if not config.is_local:
-        st.caption("Amazon Personalize has no API that reads a user's interactions back, "
-                   "so a live campaign shows none here.")
+    data = user_data.of(config, dataset_group_arn)
+    if data.problem:
+        st.caption(md(data.problem))
+        return
+    if not config.is_local and data.index is None:
+        st.caption("Amazon Personalize has no API that reads a user's interactions back: take a snapshot "
+                   "of the dataset group's interactions under **Titles and history** to see them here.")
         if recorded is not None and not recorded.empty:
             st.caption(f"Events this console sent for user {md(user_id)} in this session, newest first:")
             sent = recorded.iloc[::-1]
@@ -45,17 +35,20 @@ def render(config: sources.SourceConfig, result: Result | None, recorded: pd.Dat
                                        "Recorded": "recorded"}),
                          hide_index=True, key="recent_interactions")
         return
-    try:
-        index = _interactions(config)
-    except (OSError, ValueError, KeyError) as problem:
-        st.caption(f"The interactions of this dataset group could not be read ({md(problem)}).")
-        return
+    index = data.index
     if index is None:
         return
+    if data.snapshot is not None:
+        taken = data.snapshot.datasets[live_data.INTERACTIONS].taken_at
+        st.caption(f"From the snapshot of the dataset group's interactions taken {taken:%Y-%m-%d %H:%M} UTC.")
     seen = index.history(user_id, recorded=recorded)
     if seen.total == 0:
-        st.caption(f"User {md(user_id)} has no interactions in this dataset group: "
-                   "a cold user, so the campaign falls back to popular items.")
+        if data.snapshot is not None:
+            st.caption(f"User {md(user_id)} has no interactions in the snapshot: a user who is new since "
+                       "it was taken (Refresh from S3), or a cold user who gets popular items.")
+        else:
+            st.caption(f"User {md(user_id)} has no interactions in this dataset group: "
+                       "a cold user, so the campaign falls back to popular items.")
         return
     span = "" if seen.first is None or seen.last is None else \
         f", {seen.first:%Y-%m-%d} to {seen.last:%Y-%m-%d}"

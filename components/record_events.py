@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import errors, read_only, runner, sources
+from components import errors, read_only, runner, sources, user_data
 from components.runner import Result
 from components.sidebar import Selection
 from scoring import campaigns, movement, recording
@@ -82,7 +82,8 @@ def apply(selection: Selection, details: campaigns.CampaignDetails, result: Resu
     elif action == RESET and not _reset(selection, user_id):
         return result
     before = _item_ids(result)
-    again = runner.run(selection, (result.method, result.params), sources.items_frame(selection.config))
+    again = runner.run(selection, (result.method, result.params),
+                       user_data.items(selection.config, details.dataset_group_arn))
     if again is None:
         return None
     st.session_state[_BASE] = _Base(selection.config.key, result.campaign_arn, user_id, tuple(before))
@@ -226,7 +227,7 @@ def render(selection: Selection, details: campaigns.CampaignDetails, result: Res
                 return
         elif not _live_switch(selection, details):
             return
-        _event_fields(selection, result)
+        _event_fields(selection, result, details.dataset_group_arn)
         record, reset = st.columns(2)
         record.button("Record", key="record_event", type="primary", on_click=_ask, args=(RECORD,),
                       icon=":material/bolt:", width="stretch")
@@ -284,8 +285,8 @@ def _live_switch(selection: Selection, details: campaigns.CampaignDetails) -> bo
     return True
 
 
-def _event_fields(selection: Selection, result: Result) -> None:
-    items = sources.items_frame(selection.config)
+def _event_fields(selection: Selection, result: Result, dataset_group_arn: str | None) -> None:
+    items = user_data.items(selection.config, dataset_group_arn)  # a live group's snapshot too
     query = st.text_input("Find an item by ID or title", key="rec_search", placeholder="e.g. 42 or a title word",
                           help="Leave empty to pick from the results above.")
     if query.strip():

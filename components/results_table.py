@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
 
+from components import result_cards
 from components.runner import Result
 from components.safe_text import md
 from scoring import movement, results
@@ -30,6 +32,7 @@ def _column_config(top: float | None) -> dict[str, object]:
         "TITLE": st.column_config.TextColumn("Title", width="medium"),
         "GENRES": st.column_config.TextColumn("Genres", width="medium"),
         "YEAR": st.column_config.NumberColumn("Year", format="%d", width="small"),
+        "Image": st.column_config.ImageColumn("Image", width="small", help="The item's image URL."),
     }
 
 
@@ -53,8 +56,12 @@ def _movement(moves: list[movement.Move]) -> None:
         st.caption("Gone from the list: " + ", ".join(gone[:10]) + (" …" if len(gone) > 10 else ""))
 
 
-def render(result: Result, moves: list[movement.Move] | None = None) -> None:
-    """The table; with `moves`, a Move column against the list before the last recorded event."""
+TABLE, CARDS = "Table", "Cards"
+
+
+def render(result: Result, moves: list[movement.Move] | None = None, items: pd.DataFrame | None = None) -> None:
+    """The table or the cards; with `moves`, a Move column against the list before the last
+    recorded event; `items` gives the cards their titles, metadata and images."""
     table = result.table
     if moves is not None:
         labels = {m.item_id: m.label for m in moves if m.kind != movement.GONE}
@@ -75,10 +82,18 @@ def render(result: Result, moves: list[movement.Move] | None = None) -> None:
         shown.remove("Score")
         st.caption("This recipe returns items without scores, as Amazon Personalize does.")
     height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
+    if "Image" in shown:  # the thumbnail beside the rank, where the eye starts
+        shown.remove("Image")
+        shown.insert(1, "Image")
     if moves is not None:
         _movement(moves)
-    st.dataframe(table, hide_index=True, column_order=shown, height=height, key="results_table",
-                 column_config=_column_config(results.top_score(table)))
+    view = st.segmented_control("View", [TABLE, CARDS], default=TABLE, required=True, key="results_view",
+                                label_visibility="collapsed", persist_state="session")
+    if view == CARDS:
+        result_cards.render(table, items)
+    else:
+        st.dataframe(table, hide_index=True, column_order=shown, height=height, key="results_table",
+                     column_config=_column_config(results.top_score(table)))
     st.download_button("Download CSV", data=results.to_csv(table), file_name=_file_name(result),
                        mime="text/csv", key="download_csv", on_click="ignore", icon=":material/download:")
     st.caption(f"recommendationId {md(result.response.get('recommendationId', '—'))} · "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import (
-    campaign_view, deferred, recent_interactions, record_events, request_form, result_details, results_table,
-    runner, share, sources,
+    campaign_view, deferred, live_data, recent_interactions, record_events, request_form, result_details,
+    results_table, runner, share, user_data, user_picker,
 )
 
 selection, details = campaign_view.selected_or_stop()
@@ -15,24 +15,30 @@ campaign_view.header(details, "Test campaign")
 suggestions = request_form.suggestions_for(selection, details)
 
 form_col, results_col = st.columns([5, 11], gap="large")
+group_arn = details.dataset_group_arn
 with form_col:
+    live_data.render(selection, group_arn)
+    if details.form.needs_user:
+        user_picker.render(lambda: user_data.of(selection.config, group_arn), "user_id",
+                           live=not selection.config.is_local)
     request = request_form.render(details, suggestions)
     request_form.demo_hint(selection, suggestions, details.form.needs_user)
 with results_col:
     if request is not None:
-        result = runner.run(selection, request, sources.items_frame(selection.config))
+        result = runner.run(selection, request, user_data.items(selection.config, group_arn))
         record_events.forget()
     else:
         result = runner.last(selection)
     result = record_events.apply(selection, details, result)  # a Record / Reset pressed on the last run
     if result is not None:
         with st.container(key="results"):
-            results_table.render(result, record_events.moves(selection, result))
+            results_table.render(result, record_events.moves(selection, result),
+                                 user_data.items(selection.config, group_arn))
         record_events.render(selection, details, result)
     elif request is None:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
 with form_col:
-    recent_interactions.render(selection.config, result, record_events.recorded(selection, result))
+    recent_interactions.render(selection.config, result, record_events.recorded(selection, result), group_arn)
 
 if result is not None:
     # Below the table: charts, raw exchange, code; drawn once the browser has painted the table.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring import csv_safe
+from scoring import cards, csv_safe
 
 #: Item metadata columns shown next to the results, when the items data has them.
 METADATA_COLUMNS: tuple[str, ...] = ("TITLE", "GENRES", "YEAR")
@@ -46,7 +46,8 @@ def to_table(response: Mapping[str, Any], items: pd.DataFrame | None = None) -> 
 
     Columns: Rank, Item ID, Score (NaN when the recipe returns none), Reason, Promotion (only
     when an item was promoted), the response's own metadata columns, then TITLE / GENRES / YEAR
-    from `items` (indexed by ITEM_ID) when known. GENRES "A|B" reads "A, B".
+    from `items` (indexed by ITEM_ID) when known, and Image (http(s) URLs only) when the items
+    have an image URL column. GENRES "A|B" reads "A, B".
     """
     rows = predicted_items(response)
     table = pd.DataFrame({
@@ -73,6 +74,10 @@ def to_table(response: Mapping[str, Any], items: pd.DataFrame | None = None) -> 
             if column in ("TITLE", "GENRES"):  # items the catalogue lacks: blank, not "None"
                 values = np.array(["" if not isinstance(v, str) else v for v in values], dtype=object)
             table[column] = values
+    image = cards.image_column(items)
+    if image is not None and items is not None:
+        urls = items.reindex(table["Item ID"])[image].to_numpy()
+        table["Image"] = pd.Series([cards.safe_image_url(u) for u in urls], dtype="object")
     return table
 
 
