@@ -171,16 +171,16 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
     suggestions = request_form.suggestions_for(chosen, details)
     _prefill(key, suggestions)
     spec = details.form
-    if spec.needs_user:
+    if spec.shows_user:
         st.text_input("User ID", key=f"{key}_user", persist_state="session")
-    if spec.needs_item:
+    if spec.shows_item:
         st.text_input("Item ID", key=f"{key}_item", persist_state="session")
     if spec.needs_item_list:
         st.text_area("Items to rank", key=f"{key}_items", height=90, persist_state="session")
     rows = _context_rows(key)
     chosen_filter = _filter(suggestions, key)
     inputs = requests.FormInputs(
-        campaign_arn=details.arn, kind=details.kind, user_id=st.session_state.get(f"{key}_user", ""),
+        campaign_arn=details.arn, recipe=details.recipe_info, user_id=st.session_state.get(f"{key}_user", ""),
         item_id=st.session_state.get(f"{key}_item", ""), items_text=st.session_state.get(f"{key}_items", ""),
         context_rows=tuple(rows), num_results=num_results, filter=chosen_filter)
     try:

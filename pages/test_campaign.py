@@ -17,7 +17,7 @@ suggestions = request_form.suggestions_for(selection, details)
 form_col, results_col = st.columns([5, 11], gap="large")
 with form_col:
     request = request_form.render(details, suggestions)
-    request_form.demo_hint(selection, suggestions, details.form.needs_user)
+    request_form.demo_hint(selection, suggestions, details.form.shows_user)
 with results_col:
     if request is not None:
         result = runner.run(selection, request, sources.items_frame(selection.config))

@@ -33,16 +33,21 @@ class CampaignDetails:
         return recipes.recipe_name(self.recipe_arn)
 
     @property
+    def recipe_info(self) -> recipes.Recipe:
+        """The registry entry of the recipe (or, for a recommender, the use case)."""
+        return recipes.lookup(self.recipe_arn)
+
+    @property
     def kind(self) -> str:
-        return recipes.recipe_type(self.recipe_arn)
+        return self.recipe_info.kind
 
     @property
     def has_scores(self) -> bool:
-        return recipes.has_scores(self.recipe_arn)
+        return self.recipe_info.scored
 
     @property
     def form(self) -> recipes.FormSpec:
-        return recipes.form_for(self.kind)
+        return self.recipe_info.form
 
 
 def list_campaigns(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:

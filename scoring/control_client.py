@@ -142,9 +142,8 @@ class LocalControlClient:
         name = recipes.recipe_name(arn)
         if arn != recipes.recipe_arn(name) or not recipes.is_known(name):
             raise self._missing("Recipe", arn, op)
-        kind = recipes.recipe_type(name)
         recipe = {"name": name, "recipeArn": arn, "algorithmArn": f"arn:aws:personalize:::algorithm/{name}",
-                  "status": ACTIVE, "recipeType": kind if kind != recipes.POPULAR_ITEMS else recipes.USER_PERSONALIZATION,
+                  "status": ACTIVE, "recipeType": recipes.api_recipe_type(name),
                   "description": f"Local emulation of {name}: a numpy softmax model over the item catalogue.",
                   "creationDateTime": self.group.created, "lastUpdatedDateTime": self.group.created}
         return {"recipe": recipe, "ResponseMetadata": _response_metadata()}

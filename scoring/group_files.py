@@ -42,7 +42,7 @@ Metrics = Mapping[str, float]
 def _campaign_config(recipe: str) -> dict[str, Any]:
     """Item metadata with recommendations on the user-personalization campaign, as the demo shows it."""
     config = dict(_CAMPAIGN_CONFIG)
-    if recipes.recipe_type(recipe) == recipes.USER_PERSONALIZATION:
+    if recipes.lookup(recipe).ordering == recipes.BY_USER:
         config["enableMetadataWithRecommendations"] = True
     return config
 
@@ -68,10 +68,10 @@ def solutions_and_campaigns(group: str, trained_at: int, *, metrics: Metrics | N
         solution = f"{group}-{solution_suffix}"
         entry: dict[str, Any] = {"name": solution, "recipe": recipe, "trainedAt": trained_at}
         if metrics is not None:
-            kind = recipes.recipe_type(recipe)
-            if kind == recipes.POPULAR_ITEMS and baseline is not None:
+            info = recipes.lookup(recipe)
+            if info.ordering == recipes.BY_POPULARITY and baseline is not None:
                 entry["metrics"] = dict(baseline)
-            elif kind in (recipes.USER_PERSONALIZATION, recipes.PERSONALIZED_RANKING):
+            elif info.scored:
                 entry["metrics"] = dict(metrics)
                 if baseline is not None:
                     entry["baselineMetrics"] = dict(baseline)
@@ -114,11 +114,11 @@ def stored_metrics(solution: Mapping[str, Any] | None, recipe: str,
     if solution is not None and "metrics" in solution:
         base = solution.get("baselineMetrics")
         return StoredMetrics(floats(solution["metrics"]), floats(base) if base else None)
-    kind = recipes.recipe_type(recipe)
+    info = recipes.lookup(recipe)
     baseline = model_meta.get("baseline_metrics")
-    if kind == recipes.POPULAR_ITEMS:
+    if info.ordering == recipes.BY_POPULARITY:
         return StoredMetrics(floats(baseline))
-    if kind == recipes.RELATED_ITEMS:
+    if not info.scored:
         return StoredMetrics()
     return StoredMetrics(floats(model_meta.get("metrics")), floats(baseline) if baseline else None)
 

@@ -61,8 +61,12 @@ class Campaign:
         return recipes.recipe_arn(self.recipe)
 
     @property
+    def info(self) -> recipes.Recipe:
+        return recipes.lookup(self.recipe)
+
+    @property
     def kind(self) -> str:
-        return recipes.recipe_type(self.recipe)
+        return self.info.kind
 
 
 def _timestamp(value: Any) -> datetime:

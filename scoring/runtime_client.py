@@ -85,7 +85,7 @@ class LocalRuntimeClient:
         if params.get("recommenderArn"):
             raise self._error(errors.NOT_FOUND, f"Recommender {params['recommenderArn']} not found.", op)
         campaign = self._campaign(params["campaignArn"], op)
-        if campaign.kind == recipes.PERSONALIZED_RANKING:
+        if campaign.info.ranks_input_list:
             raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
                               "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
         self._check_metadata(campaign, params, op)
@@ -122,7 +122,7 @@ class LocalRuntimeClient:
         validation.check_boto3_params(SERVICE, op, params)
         self._invalid_if(validation.ranking_problem(params), op)
         campaign = self._campaign(params["campaignArn"], op)
-        if campaign.kind != recipes.PERSONALIZED_RANKING:
+        if not campaign.info.ranks_input_list:
             raise self._error(errors.INVALID_INPUT, "GetPersonalizedRanking needs a campaign of a "
                               "personalized-ranking recipe: call GetRecommendations.", op)
         self._check_metadata(campaign, params, op)
@@ -151,11 +151,12 @@ class LocalRuntimeClient:
     def _order(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> _Order:
         """How the campaign's recipe ranks the whole catalogue for this request."""
         model = self.group.model
-        if campaign.kind == recipes.RELATED_ITEMS:
+        ordering = campaign.info.ordering
+        if ordering == recipes.BY_ITEM:
             return self._related_order(params.get("itemId"), op)
-        if campaign.kind == recipes.POPULAR_ITEMS:
+        if ordering in (recipes.BY_POPULARITY, recipes.BY_TRENDING):
             return _Order(model.item_popularity, False, None)
-        # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (history + context).
+        # BY_USER: softmax over the catalogue for w̄_u (history + context).
         user_id = params.get("userId")
         if not user_id:
             raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
@@ -193,7 +194,7 @@ class LocalRuntimeClient:
         the one GetRecommendations uses, so a served score equals its catalogue score exactly.
         """
         campaign = self._campaign(campaignArn, "GetRecommendations")
-        if not recipes.has_scores(campaign.recipe):
+        if not campaign.info.scored:
             return None
         model = self.group.model
         logits = model.logits(self.group.user_vector(userId, context))
@@ -298,7 +299,7 @@ class LocalRuntimeClient:
             probe["context"] = dict(context)
         self._invalid_if(validation.recommendations_problem(probe), op)
         campaign = self._campaign(campaignArn, op)
-        if campaign.kind not in (recipes.USER_PERSONALIZATION, recipes.POPULAR_ITEMS):
+        if campaign.info.ordering not in (recipes.BY_USER, recipes.BY_POPULARITY):
             raise self._error(errors.INVALID_INPUT, "batch_recommendations serves user-personalization and "
                               "popularity campaigns: call GetRecommendations or GetPersonalizedRanking.", op)
         model = self.group.model
@@ -309,7 +310,7 @@ class LocalRuntimeClient:
             if not u or len(u) > validation.MAX_ID:
                 records[i] = {"input": {"userId": u}, "output": None, "error": "userId is required." if not u
                               else f"userId is longer than {validation.MAX_ID} characters."}
-        if campaign.kind == recipes.POPULAR_ITEMS:
+        if campaign.info.ordering == recipes.BY_POPULARITY:
             popular = model.item_ids[top_k(model.item_popularity, num)].tolist()
             for i in ok:
                 records[i] = {"input": {"userId": userIds[i]}, "output": {"recommendedItems": list(popular)},
