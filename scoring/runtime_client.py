@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from scoring import errors, filters, promotions, recipes, validation
-from scoring.local_group import Campaign, LocalGroup
+from scoring.local_group import Campaign, LocalGroup, Recommender
 from scoring.softmax import scan_top_k, softmax, top_k
 
 SERVICE = "personalize-runtime"
@@ -82,9 +82,7 @@ class LocalRuntimeClient:
         op = "GetRecommendations"
         validation.check_boto3_params(SERVICE, op, params)
         self._invalid_if(validation.recommendations_problem(params), op)
-        if params.get("recommenderArn"):
-            raise self._error(errors.NOT_FOUND, f"Recommender {params['recommenderArn']} not found.", op)
-        campaign = self._campaign(params["campaignArn"], op)
+        campaign = self._served(params, op)
         if campaign.info.ranks_input_list:
             raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
                               "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
@@ -148,23 +146,37 @@ class LocalRuntimeClient:
         return {"personalizedRanking": ranked, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
-    def _order(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> _Order:
-        """How the campaign's recipe ranks the whole catalogue for this request."""
+    def _order(self, served: Campaign | Recommender, params: Mapping[str, Any], op: str) -> _Order:
+        """How the campaign's recipe (or the recommender's use case) ranks the whole catalogue."""
         model = self.group.model
-        ordering = campaign.info.ordering
-        if ordering == recipes.BY_ITEM:
+        info = served.info
+        self._require_ids(served, params, op)
+        if info.ordering == recipes.BY_ITEM:
             return self._related_order(params.get("itemId"), op)
-        if ordering in (recipes.BY_POPULARITY, recipes.BY_TRENDING):
+        if info.ordering == recipes.BY_POPULARITY:
             return _Order(model.item_popularity, False, None)
-        # BY_USER: softmax over the catalogue for w̄_u (history + context).
+        if info.ordering == recipes.BY_TRENDING:
+            # Growth first; among equal growth, the more popular item (a stable, total order).
+            spread = float(model.item_popularity.max(initial=0.0)) + 1.0
+            return _Order(self.group.trending + model.item_popularity / spread, False, None)
+        # BY_USER: softmax over the catalogue for w̄_u (history + context). BY_USER_AND_ITEM
+        # ("Because you watched X"): the same, as if the user had just interacted with the item.
         user_id = params.get("userId")
-        if not user_id:
-            raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
-                              "user-personalization recipe.", op)
-        vector, known = self.group.request_vector(user_id, params.get("context"))
+        seed = params.get("itemId") if info.ordering == recipes.BY_USER_AND_ITEM else None
+        vector, known = self.group.request_vector(user_id, params.get("context"), seed=seed)
         logits = model.logits(vector)  # float32
         reason = None if known else [POPULAR_REASON]
-        return _Order(logits, True, reason)
+        return _Order(logits, info.scored, reason)
+
+    def _require_ids(self, served: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
+        """userId / itemId as the recipe or use case requires them (PERSONALIZE.md)."""
+        form, info = served.info.form, served.info
+        what = (f"a recommender of the {info.label} use case" if info.is_use_case
+                else f"a campaign of a {info.kind.lower().replace('_', '-')} recipe")
+        if form.needs_user and not params.get("userId"):
+            raise self._error(errors.INVALID_INPUT, f"userId is required for {what}.", op)
+        if form.needs_item and not params.get("itemId"):
+            raise self._error(errors.INVALID_INPUT, f"itemId is required for {what}.", op)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:
         """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.
@@ -209,6 +221,19 @@ class LocalRuntimeClient:
         if message:
             raise self._error(errors.INVALID_INPUT, message, op)
 
+    def _served(self, params: Mapping[str, Any], op: str) -> Campaign | Recommender:
+        """The campaign or recommender a GetRecommendations request names (validation made it one)."""
+        arn = params.get("recommenderArn")
+        if not arn:
+            return self._campaign(params["campaignArn"], op)
+        recommender = self.group.recommender(arn)
+        if recommender is None:
+            raise self._error(errors.NOT_FOUND, f"Recommender {arn} does not exist.", op)
+        if recommender.info.promotions is False and params.get("promotions"):
+            raise self._error(errors.INVALID_INPUT, f"The {recommender.info.label} use case does not take "
+                              "promotions.", op)
+        return recommender
+
     def _campaign(self, arn: str, op: str) -> Campaign:
         campaign = self.group.campaign(arn)
         if campaign is None:
@@ -247,13 +272,14 @@ class LocalRuntimeClient:
         mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op)
         return _Promotion(str(p["name"]), int(p["percentPromotedItems"]), mask)
 
-    def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
+    def _check_metadata(self, campaign: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
         columns = (params.get("metadataColumns") or {}).get("ITEMS")
         if not columns:
             return
         if not campaign.config.get("enableMetadataWithRecommendations"):
-            raise self._error(errors.INVALID_INPUT, "metadataColumns needs a campaign with "
-                              "campaignConfig.enableMetadataWithRecommendations set to true.", op)
+            config = "recommenderConfig" if isinstance(campaign, Recommender) else "campaignConfig"
+            raise self._error(errors.INVALID_INPUT, f"metadataColumns needs a {config} with "
+                              "enableMetadataWithRecommendations set to true.", op)
         items = self.group.items
         missing = [c for c in columns if items is None or c not in items.columns]
         if missing:
