@@ -17,7 +17,7 @@ import streamlit as st
 
 import scoring
 import scoring.aws
-from scoring import campaigns, local_group, paths
+from scoring import campaigns, errors, local_group, paths, recipes
 
 LOCAL = "local"
 AWS = "aws"
@@ -117,6 +117,20 @@ def clients(config: SourceConfig) -> Clients:
     return _live_clients(config.region, config.profile, config.endpoint)
 
 
+def target_label(summary: dict[str, Any]) -> str:
+    """A campaign's or recommender's picker label: its name, a recommender's use case, and its
+    status when it is not ACTIVE (plain text: selectbox options render no markdown)."""
+    status = summary.get("status", "ACTIVE")
+    label = summary["name"]
+    if "recommenderArn" in summary:
+        label += f" · {recipes.lookup(summary.get('recipeArn', '')).label}"
+    return label + ("" if status == "ACTIVE" else f" ({status})")
+
+
+def target_arn(summary: dict[str, Any]) -> str:
+    return str(summary.get("campaignArn") or summary["recommenderArn"])
+
+
 def local_group_names() -> list[str]:
     """Local dataset groups on disk, demo first (listed even before it is built)."""
     names = [p.name for p in local_group.list_groups()]
@@ -127,6 +141,16 @@ def local_group_names() -> list[str]:
 def campaign_list(_control: Any, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
     """Every page of ListCampaigns (`key` identifies the source; the client is not hashed)."""
     return campaigns.list_campaigns(_control)
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def recommender_list(_control: Any, key: tuple[str | None, ...]) -> tuple[list[dict[str, Any]], errors.Problem | None]:
+    """Every page of ListRecommenders, and why it failed if it did: best effort, as an account
+    may allow ListCampaigns but not ListRecommenders (its campaigns still show)."""
+    try:
+        return campaigns.list_recommenders(_control), None
+    except Exception as exc:
+        return [], errors.explain(exc)
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)

@@ -27,6 +27,18 @@ class CampaignDetails:
     updated: datetime | None
     failure_reason: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: A recommender's: its dataset group's domain and DescribeRecommender's modelMetrics.
+    domain: str | None = None
+    model_metrics: dict[str, float] | None = None
+
+    @property
+    def is_recommender(self) -> bool:
+        """A domain recommender (called with recommenderArn), not a campaign."""
+        return self.recipe_info.is_use_case
+
+    @property
+    def noun(self) -> str:
+        return "recommender" if self.is_recommender else "campaign"
 
     @property
     def recipe(self) -> str:
@@ -64,8 +76,30 @@ def list_campaigns(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: c["name"])
 
 
+def list_recommenders(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
+    """Every recommender summary, following nextToken through all pages of ListRecommenders."""
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"maxResults": 100}
+    for _ in range(max_pages):
+        page = control.list_recommenders(**params)
+        out += page.get("recommenders", [])
+        token = page.get("nextToken")
+        if not token:
+            break
+        params["nextToken"] = token
+    return sorted(out, key=lambda r: r["name"])
+
+
+def is_recommender_arn(arn: str) -> bool:
+    """A recommender's ARN names its resource type: arn:aws:personalize:<region>:<account>:recommender/<name>."""
+    return arn.rsplit(":", 1)[-1].startswith("recommender/")
+
+
 def describe(control: Any, campaign_arn: str) -> CampaignDetails:
-    """DescribeCampaign, then DescribeSolutionVersion for the recipe and dataset group."""
+    """DescribeCampaign, then DescribeSolutionVersion for the recipe and dataset group; for a
+    recommender's ARN, DescribeRecommender and its dataset group's domain."""
+    if is_recommender_arn(campaign_arn):
+        return describe_recommender(control, campaign_arn)
     campaign = control.describe_campaign(campaignArn=campaign_arn)["campaign"]
     version_arn = campaign.get("solutionVersionArn", "")
     version = control.describe_solution_version(solutionVersionArn=version_arn)["solutionVersion"]
@@ -77,6 +111,29 @@ def describe(control: Any, campaign_arn: str) -> CampaignDetails:
         updated=campaign.get("lastUpdatedDateTime"), failure_reason=campaign.get("failureReason"),
         raw={"campaign": campaign, "solutionVersion": version},
     )
+
+
+def describe_recommender(control: Any, recommender_arn: str) -> CampaignDetails:
+    """DescribeRecommender, then DescribeDatasetGroup for the domain (best effort: the details
+    stand without it, e.g. where that call is denied)."""
+    recommender = control.describe_recommender(recommenderArn=recommender_arn)["recommender"]
+    group_arn = recommender.get("datasetGroupArn")
+    group: dict[str, Any] = {}
+    if group_arn:
+        try:
+            group = control.describe_dataset_group(datasetGroupArn=group_arn)["datasetGroup"]
+        except Exception:
+            group = {}
+    config = dict(recommender.get("recommenderConfig") or {})
+    metrics = {str(k): float(v) for k, v in (recommender.get("modelMetrics") or {}).items()}
+    return CampaignDetails(
+        name=recommender["name"], arn=recommender["recommenderArn"], status=recommender.get("status", ""),
+        recipe_arn=recommender.get("recipeArn", ""), solution_version_arn="", dataset_group_arn=group_arn,
+        config=config, min_tps=config.get("minRecommendationRequestsPerSecond"),
+        created=recommender.get("creationDateTime"), updated=recommender.get("lastUpdatedDateTime"),
+        failure_reason=recommender.get("failureReason"),
+        raw={"recommender": recommender, **({"datasetGroup": group} if group else {})},
+        domain=group.get("domain"), model_metrics=metrics)
 
 
 def solution_metrics(control: Any, solution_version_arn: str) -> dict[str, float]:

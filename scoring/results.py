@@ -195,7 +195,7 @@ def catalogue_scores(runtime: Any, params: Mapping[str, Any]) -> tuple[np.ndarra
     a live campaign returns None here and the page simply skips the distribution chart.
     """
     score_all = getattr(runtime, "catalogue_scores", None)
-    if score_all is None or "itemId" in params:
+    if score_all is None or "itemId" in params or "campaignArn" not in params:  # recommenders: no scores
         return None
     answer = score_all(campaignArn=params["campaignArn"], userId=params.get("userId"),
                        context=params.get("context"))

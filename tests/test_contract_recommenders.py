@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import scoring
-from scoring import arns
+from scoring import arns, campaigns
 from tests.support.stubbed import StubbedClient
 
 GROUP = arns.local_arn("dataset-group", "demo")
@@ -64,6 +64,13 @@ class RecommenderContract:
 
     def test_the_demo_dataset_group_is_a_video_domain_group(self, control: Any) -> None:
         assert control.describe_dataset_group(datasetGroupArn=GROUP)["datasetGroup"]["domain"] == "VIDEO_ON_DEMAND"
+
+    def test_the_console_reads_a_recommender_like_a_campaign(self, control: Any) -> None:
+        details = campaigns.describe(control, WATCHED_X)
+        assert details.is_recommender and details.domain == "VIDEO_ON_DEMAND" and details.min_tps == 1
+        assert details.form.needs_user and details.form.needs_item and not details.has_scores
+        assert [r["name"] for r in campaigns.list_recommenders(control)][:2] == [
+            "demo-because-you-watched-x", "demo-more-like-x"]
 
     # -- runtime -------------------------------------------------------------------------
     def test_top_picks_have_no_scores(self, runtime: Any) -> None:
