@@ -53,6 +53,8 @@ def selected_or_stop() -> tuple[Selection, campaigns.CampaignDetails]:
 
 
 def header(details: campaigns.CampaignDetails, page: str) -> None:
+    if details.is_recommender:  # "Test campaign" -> "Test recommender", "Campaign" -> "Recommender"
+        page = page.replace("campaign", "recommender").replace("Campaign", "Recommender")
     st.title(f"{page}: {md(details.name)}")
     status = details.status or "UNKNOWN"
     st.badge(status, color=_STATUS_COLOUR.get(status, "orange"))  # type: ignore[arg-type]
