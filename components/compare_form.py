@@ -80,16 +80,18 @@ def _side_selection(selection: Selection, key: str) -> Selection | None:
         with st.spinner("Preparing the local demo…"):
             clients = sources.clients(local)
             campaigns = sources.campaign_list(clients.control, local.key)
+            recommenders, _ = sources.recommender_list(clients.control, local.key)
     except Exception as exc:
         errors.show(exc)
         return None
-    return Selection(local, clients, campaigns, None)
+    return Selection(local, clients, campaigns, None, recommenders=recommenders)
 
 
 def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDetails | None:
-    names = {c["campaignArn"]: c["name"] for c in side.campaigns}
+    """The side's campaign or recommender (campaigns first), as the sidebar lists them."""
+    names = {sources.target_arn(c): sources.target_label(c) for c in side.campaigns + side.recommenders}
     if not names:
-        st.info(f"No campaigns in {md(side.config.label)}.")
+        st.info(f"No campaigns or recommenders in {md(side.config.label)}.")
         return None
     arns = list(names)
     if st.session_state.get(f"{key}_campaign") not in arns:

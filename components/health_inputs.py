@@ -219,6 +219,11 @@ def _filter(suggestions: request_form.Suggestions | None) -> requests.FilterInpu
 def render(details: CampaignDetails, data: SourceData, others: list[CampaignDetails] | None = None,
            suggestions: request_form.Suggestions | None = None) -> HealthRequest | None:
     """The form; returns a request when Run was pressed and the inputs are valid."""
+    if details.form.needs_user and details.form.needs_item:
+        st.info(f"{md(details.recipe_info.label)} needs a user and an item in every request; the health "
+                "check sends one ID per list. Pick a recommender or campaign that takes users only or "
+                "items only.", icon=":material/info:")
+        return None
     st.caption(health_run.measures(details.kind))
     users = _users(data, details.kind)
     also = _also(others or [])

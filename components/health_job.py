@@ -119,7 +119,7 @@ class Job:
         leg, r = self.leg, self.request
         users = r.users[leg.done:leg.done + size]
         filters = self.filters_for(leg)
-        if health_run.supports_blocks(runtime, leg.kind) and not filters:
+        if health_run.supports_blocks(runtime, leg.kind, leg.arn) and not filters:
             part = health_run.block_lists(runtime, leg.arn, users, r.k, r.context, cancel=self.cancel)
         else:
             part = health_run.call_lists(runtime, leg.kind, leg.arn, users, r.k, r.context,
@@ -171,7 +171,7 @@ def start(selection: Selection, details: CampaignDetails, request: HealthRequest
 
 
 def _slice(job: Job, runtime: Any) -> int:
-    blocks = health_run.supports_blocks(runtime, job.leg.kind) and not job.filters_for(job.leg)
+    blocks = health_run.supports_blocks(runtime, job.leg.kind, job.leg.arn) and not job.filters_for(job.leg)
     return LOCAL_SLICE if blocks else LIVE_SLICE
 
 

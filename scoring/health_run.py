@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring import dataset, errors, recipes
+from scoring import campaigns, dataset, errors, recipes
 from scoring.health_metrics import Catalogue, RecLists
 from scoring.local_group import LocalGroup
 from scoring.model import SoftmaxModel
@@ -258,10 +258,12 @@ def _add_record(out: RunResult, record: Mapping[str, Any]) -> None:
     out.lists.scores.append(scores if scores is not None else [None] * len(items))
 
 
-def supports_blocks(runtime: Any, kind: str) -> bool:
-    """True where the client can score users in blocks (the local client, user or popular recipes)."""
+def supports_blocks(runtime: Any, kind: str, arn: str = "") -> bool:
+    """True where the client can score users in blocks (the local client, user or popular recipes
+    of a campaign; recommenders take the call path)."""
     return hasattr(runtime, "batch_recommendations") and kind in (recipes.USER_PERSONALIZATION,
-                                                                  recipes.POPULAR_ITEMS)
+                                                                  recipes.POPULAR_ITEMS) \
+        and not campaigns.is_recommender_arn(arn)
 
 
 # -- the call path (live campaigns, and recipes without a block path) ---------------------------
@@ -295,7 +297,8 @@ def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Map
     campaign ranks the same candidate items for every user and the top K of its ranking count.
     `filters`: filterArn (+ filterValues) sent with every call, as a batch job's filter would be.
     """
-    params: dict[str, Any] = {"campaignArn": campaign_arn}
+    arn_param = "recommenderArn" if campaigns.is_recommender_arn(campaign_arn) else "campaignArn"
+    params: dict[str, Any] = {arn_param: campaign_arn}
     if kind == recipes.PERSONALIZED_RANKING:
         params |= {"userId": user_id, "inputList": list(candidates or [])}
     elif kind == recipes.RELATED_ITEMS:

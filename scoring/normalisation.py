@@ -37,6 +37,9 @@ def unscored_reason(kind: str, recipe: str) -> str | None:
     info = recipes.lookup(recipe)
     if info.scored:
         return None
+    if info.is_use_case:
+        return (f"{recipe} is a domain recommender ({info.label}): Amazon Personalize returns no scores "
+                "for domain recommenders, so there is nothing to normalise.")
     if info.seeded_by_item:
         return (f"{recipe} returns related items without scores: they are neighbours of one item, "
                 "not a probability distribution over the catalogue, so there is nothing to normalise.")

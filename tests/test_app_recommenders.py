@@ -136,3 +136,46 @@ def test_campaigns_still_list_when_list_recommenders_is_denied(live_aws: LiveAws
     assert not at.exception and not errors_of(at)
     assert at.selectbox(key="campaign_arn").options == ["movies-live", "movies-ranking"]
     assert any("Recommenders could not be listed (AccessDeniedException)" in rendered(c.value) for c in at.caption)
+
+
+# -- the analysis pages accept a recommender wherever they accept a campaign ---------------------
+def _on(page: str, recommender: str) -> AppTest:
+    at = new_app().run()
+    at.selectbox(key="campaign_arn").set_value(recommender).run()
+    return at.switch_page(page).run()
+
+
+def test_compare_puts_a_recommender_beside_a_campaign() -> None:
+    at = new_app().run().switch_page("pages/compare.py").run()
+    assert "demo-top-picks · Top picks for you" in at.selectbox(key="cmp_b_campaign").options
+    at.selectbox(key="cmp_b_campaign").set_value(TOP_PICKS).run()
+    at.button(key="cmp_submit").click().run()
+    assert not at.exception and not errors_of(at)
+    assert len(at.dataframe[1].value) == 25  # side B: the recommender's list
+    assert any(m.label.startswith("Overlap@10") for m in at.metric)
+
+
+def test_the_health_check_runs_a_user_based_recommender() -> None:
+    at = _on("pages/health_check.py", TOP_PICKS)
+    at.slider(key="health_size").set_value(30)
+    at.button(key="health_run").click().run()
+    for _ in range(10):
+        if not at.get("progress"):
+            break
+        at.run()
+    assert not at.exception and not errors_of(at)
+    assert "demo-top-picks" in table_of(at, "Metric").columns
+
+
+def test_the_health_check_says_why_it_cannot_run_because_you_watched_x() -> None:
+    at = _on("pages/health_check.py", WATCHED_X)
+    assert not at.exception and not errors_of(at)
+    assert any("needs a user and an item in every request" in i.value for i in at.info)
+    assert "health_run" not in [b.key for b in at.button]
+
+
+def test_score_normalisation_says_recommenders_have_no_scores() -> None:
+    at = _on("pages/score_normalisation.py", TOP_PICKS)
+    assert not at.exception and not errors_of(at)
+    shown = [rendered(x.value) for x in (*at.info, *at.warning, *at.markdown, *at.caption)]
+    assert any("returns no scores for domain recommenders" in s for s in shown), shown

@@ -238,3 +238,15 @@ def test_call_path_sends_the_filter_with_every_request(runtime: Any) -> None:
     items = runtime.group.items
     assert result.lists.user_ids == users and not result.errors
     assert all("Horror" in items.loc[i, "GENRES"].split("|") for row in result.lists.items for i in row)
+
+
+def test_a_recommenders_requests_name_it_and_skip_the_block_path() -> None:
+    arn = arns.local_arn("recommender", "demo-top-picks")
+    method, params = health_run.request_for("USER_PERSONALIZATION", arn, "7", 10, None, None)
+    assert method == "get_recommendations" and params == {"recommenderArn": arn, "userId": "7", "numResults": 10}
+
+    class Local:
+        def batch_recommendations(self) -> None: ...
+
+    assert not health_run.supports_blocks(Local(), "USER_PERSONALIZATION", arn)
+    assert health_run.supports_blocks(Local(), "USER_PERSONALIZATION", arns.local_arn("campaign", "c"))
