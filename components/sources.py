@@ -18,6 +18,7 @@ import streamlit as st
 import scoring
 import scoring.aws
 from scoring import campaigns, errors, local_group, paths, recipes
+from scoring.clients import ControlClient, RuntimeClient
 
 LOCAL = "local"
 AWS = "aws"
@@ -61,8 +62,8 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class Clients:
-    runtime: Any
-    control: Any
+    runtime: RuntimeClient
+    control: ControlClient
 
 
 @st.cache_resource(show_spinner=False)
@@ -138,13 +139,13 @@ def local_group_names() -> list[str]:
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def campaign_list(_control: Any, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
+def campaign_list(_control: ControlClient, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
     """Every page of ListCampaigns (`key` identifies the source; the client is not hashed)."""
     return campaigns.list_campaigns(_control)
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def recommender_list(_control: Any, key: tuple[str | None, ...]) -> tuple[list[dict[str, Any]], errors.Problem | None]:
+def recommender_list(_control: ControlClient, key: tuple[str | None, ...]) -> tuple[list[dict[str, Any]], errors.Problem | None]:
     """Every page of ListRecommenders, and why it failed if it did: best effort, as an account
     may allow ListCampaigns but not ListRecommenders (its campaigns still show)."""
     try:
@@ -154,12 +155,12 @@ def recommender_list(_control: Any, key: tuple[str | None, ...]) -> tuple[list[d
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def campaign_details(_control: Any, key: tuple[str | None, ...], arn: str) -> campaigns.CampaignDetails:
+def campaign_details(_control: ControlClient, key: tuple[str | None, ...], arn: str) -> campaigns.CampaignDetails:
     return campaigns.describe(_control, arn)
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def context_keys(_control: Any, key: tuple[str | None, ...], dataset_group_arn: str | None) -> list[str]:
+def context_keys(_control: ControlClient, key: tuple[str | None, ...], dataset_group_arn: str | None) -> list[str]:
     """Suggested context keys; best effort, as ListDatasets may be denied where runtime calls are not."""
     try:
         return campaigns.context_keys(_control, dataset_group_arn)

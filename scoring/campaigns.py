@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from scoring import recipes
+from scoring.clients import ControlClient
 from scoring.dataset import RESERVED_INTERACTION_FIELDS
 
 
@@ -62,7 +63,7 @@ class CampaignDetails:
         return self.recipe_info.form
 
 
-def list_campaigns(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
+def list_campaigns(control: ControlClient, max_pages: int = 100) -> list[dict[str, Any]]:
     """Every campaign summary, following nextToken through all pages of ListCampaigns."""
     out: list[dict[str, Any]] = []
     params: dict[str, Any] = {"maxResults": 100}
@@ -76,7 +77,7 @@ def list_campaigns(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: c["name"])
 
 
-def list_recommenders(control: Any, max_pages: int = 100) -> list[dict[str, Any]]:
+def list_recommenders(control: ControlClient, max_pages: int = 100) -> list[dict[str, Any]]:
     """Every recommender summary, following nextToken through all pages of ListRecommenders."""
     out: list[dict[str, Any]] = []
     params: dict[str, Any] = {"maxResults": 100}
@@ -95,7 +96,7 @@ def is_recommender_arn(arn: str) -> bool:
     return arn.rsplit(":", 1)[-1].startswith("recommender/")
 
 
-def describe(control: Any, campaign_arn: str) -> CampaignDetails:
+def describe(control: ControlClient, campaign_arn: str) -> CampaignDetails:
     """DescribeCampaign, then DescribeSolutionVersion for the recipe and dataset group; for a
     recommender's ARN, DescribeRecommender and its dataset group's domain."""
     if is_recommender_arn(campaign_arn):
@@ -113,7 +114,7 @@ def describe(control: Any, campaign_arn: str) -> CampaignDetails:
     )
 
 
-def describe_recommender(control: Any, recommender_arn: str) -> CampaignDetails:
+def describe_recommender(control: ControlClient, recommender_arn: str) -> CampaignDetails:
     """DescribeRecommender, then DescribeDatasetGroup for the domain (best effort: the details
     stand without it, e.g. where that call is denied)."""
     recommender = control.describe_recommender(recommenderArn=recommender_arn)["recommender"]
@@ -136,12 +137,12 @@ def describe_recommender(control: Any, recommender_arn: str) -> CampaignDetails:
         domain=group.get("domain"), model_metrics=metrics)
 
 
-def solution_metrics(control: Any, solution_version_arn: str) -> dict[str, float]:
+def solution_metrics(control: ControlClient, solution_version_arn: str) -> dict[str, float]:
     """GetSolutionMetrics' `metrics` map, as the service returns it."""
     return dict(control.get_solution_metrics(solutionVersionArn=solution_version_arn).get("metrics", {}))
 
 
-def context_keys(control: Any, dataset_group_arn: str | None) -> list[str]:
+def context_keys(control: ControlClient, dataset_group_arn: str | None) -> list[str]:
     """Context keys a request may use: the Interactions schema fields that are not reserved."""
     if not dataset_group_arn:
         return []

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import campaigns, dataset, errors, recipes
+from scoring.clients import BatchRecommender, RuntimeClient
 from scoring.health_metrics import Catalogue, RecLists
 from scoring.local_group import LocalGroup
 from scoring.model import SoftmaxModel
@@ -187,7 +188,7 @@ def item_id_array(model: SoftmaxModel) -> np.ndarray:
     return np.array(item_id_list(model), dtype=object)
 
 
-def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int,
+def block_lists(runtime: BatchRecommender, campaign_arn: str, user_ids: Sequence[str], k: int,
                 context: Mapping[str, str] | None = None, *, block: int = BLOCK,
                 progress: Progress | None = None, cancel: threading.Event | None = None,
                 workers: int | None = None) -> RunResult:
@@ -258,10 +259,10 @@ def _add_record(out: RunResult, record: Mapping[str, Any]) -> None:
     out.lists.scores.append(scores if scores is not None else [None] * len(items))
 
 
-def supports_blocks(runtime: Any, kind: str, arn: str = "") -> bool:
+def supports_blocks(runtime: RuntimeClient, kind: str, arn: str = "") -> bool:
     """True where the client can score users in blocks (the local client, user or popular recipes
     of a campaign; recommenders take the call path)."""
-    return hasattr(runtime, "batch_recommendations") and kind in (recipes.USER_PERSONALIZATION,
+    return isinstance(runtime, BatchRecommender) and kind in (recipes.USER_PERSONALIZATION,
                                                                   recipes.POPULAR_ITEMS) \
         and not campaigns.is_recommender_arn(arn)
 
@@ -312,7 +313,7 @@ def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Map
     return method, params
 
 
-def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[str, str] | None,
+def _one(runtime: RuntimeClient, kind: str, arn: str, user: str, k: int, context: Mapping[str, str] | None,
          candidates: Sequence[str] | None, limiter: RateLimiter | None,
          filters: Mapping[str, Any] | None = None) -> tuple[list[str], list[float | None]]:
     method, params = request_for(kind, arn, user, k, context, candidates, filters)
@@ -323,7 +324,7 @@ def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[
     return [str(i["itemId"]) for i in items], [i.get("score") for i in items]
 
 
-def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[str], k: int,
+def call_lists(runtime: RuntimeClient, kind: str, campaign_arn: str, user_ids: Sequence[str], k: int,
                context: Mapping[str, str] | None = None, *, candidates: Sequence[str] | None = None,
                workers: int = DEFAULT_WORKERS, max_tps: float = MAX_TPS, progress: Progress | None = None,
                cancel: threading.Event | None = None, filters: Mapping[str, Any] | None = None) -> RunResult:
