@@ -187,7 +187,7 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
     if not metrics:
         st.caption("This solution version reports no metrics." + (
             " Locally, related-items (SIMS) solutions have none: the evaluation predicts each "
-            "test user's newest items, which SIMS does not do." if details.kind == recipes.RELATED_ITEMS
+            "test user's newest items, which SIMS does not do." if details.recipe_info.seeded_by_item
             and selection.config.is_local else ""))
         return
     baseline = _local_baseline(selection, details) if selection.config.is_local else None
@@ -198,7 +198,7 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
                    + (" *Popularity baseline*: the most interacted training items for everyone, "
                       "on the same split (a local extra)." if baseline else "")
                    + (" This recipe *is* the popularity baseline."
-                      if details.kind == recipes.POPULAR_ITEMS else ""))
+                      if details.recipe_info.ordering == recipes.BY_POPULARITY else ""))
     else:
         st.caption("Computed by Amazon Personalize on held-out data when the solution version was "
                    "trained. Amazon Personalize reports no popularity baseline: train an "
