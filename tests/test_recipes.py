@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring import recipes
+from scoring.requests import FormInputs, RequestError, build_request
 
 
 @pytest.mark.parametrize("name", sorted(recipes.REGISTRY))
@@ -51,3 +54,23 @@ def test_an_unknown_recipe_is_read_from_its_name(name: str, kind: str) -> None:
 def test_describe_recipe_types_are_the_three_the_api_knows() -> None:
     types = {recipes.api_recipe_type(n) for n in recipes.REGISTRY if not recipes.REGISTRY[n].is_use_case}
     assert types == {recipes.USER_PERSONALIZATION, recipes.PERSONALIZED_RANKING, recipes.RELATED_ITEMS}
+
+
+# -- property: the form's request takes exactly the IDs its recipe or use case takes ----------------
+IDS = st.sampled_from(["", "7", " 42 "])
+
+
+@given(name=st.sampled_from(sorted(recipes.REGISTRY)), user=IDS, item=IDS)
+def test_a_request_names_its_arn_and_only_the_ids_its_form_takes(name: str, user: str, item: str) -> None:
+    recipe = recipes.REGISTRY[name]
+    inputs = FormInputs(campaign_arn="arn:aws:personalize:us-east-1:1:x/y", recipe=recipe, user_id=user,
+                        item_id=item, items_text="1, 2")
+    try:
+        method, params = build_request(inputs)
+    except RequestError:
+        assert (recipe.form.needs_user and not user.strip()) or (recipe.form.needs_item and not item.strip())
+        return
+    assert method == recipe.operation and recipe.arn_param in params
+    assert ("userId" in params) == (recipe.form.shows_user and bool(user.strip()))
+    assert ("itemId" in params) == (recipe.takes_item and bool(item.strip()))
+    assert ("inputList" in params) == recipe.ranks_input_list
