@@ -245,6 +245,25 @@ class LocalGroup:
     def recommender(self, arn: str) -> Recommender | None:
         return next((r for r in self.recommenders if r.arn == arn), None)
 
+    def popularity(self, event_type: str | None = None) -> np.ndarray:
+        """Training interaction counts per item row; with an event type ("View", "Purchase"), the
+        counts of that type (case ignored), or all counts when the data has none of that type."""
+        if event_type is None:
+            return self.model.item_popularity
+        key = event_type.lower()
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_popularity_by_type", {})
+        if key not in cache:
+            frame = _interactions(self.path)
+            counts = np.zeros(self.model.n_items, dtype=np.float64)
+            if frame is not None and "EVENT_TYPE" in frame:
+                chosen = frame.loc[frame["EVENT_TYPE"].str.lower() == key, "ITEM_ID"]
+                rows = self.model.item_rows([str(i) for i in chosen.tolist()])
+                np.add.at(counts, rows[rows >= 0], 1.0)
+            if not counts.any():
+                counts = self.model.item_popularity.astype(np.float64)
+            cache[key] = counts
+        return cache[key]
+
     @cached_property
     def trending(self) -> np.ndarray:
         """Per item row, how much more it was interacted with in the data's newest week than in

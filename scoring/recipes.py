@@ -81,6 +81,8 @@ class Recipe:
     domain: str | None = None
     real_time: bool = False
     promotions: bool = True
+    #: The event type a popularity use case counts ("Most viewed": View), None for every event.
+    event_type: str | None = None
 
     @property
     def arn(self) -> str:
@@ -125,11 +127,11 @@ def _recipe(name: str, kind: str, label: str, *, scored: bool, user: str, item: 
 
 
 def _use_case(name: str, domain: str, label: str, *, user: str, item: str, ordering: str,
-              real_time: bool = False, promotions: bool = True) -> Recipe:
+              real_time: bool = False, promotions: bool = True, event_type: str | None = None) -> Recipe:
     # Domain recommenders return no scores (PERSONALIZE.md); the kind is the nearest recipe type.
     kind = {BY_ITEM: RELATED_ITEMS, BY_POPULARITY: POPULAR_ITEMS,
             BY_TRENDING: POPULAR_ITEMS}.get(ordering, USER_PERSONALIZATION)
-    return Recipe(name, kind, label, False, user, item, ordering, domain, real_time, promotions)
+    return Recipe(name, kind, label, False, user, item, ordering, domain, real_time, promotions, event_type)
 
 
 _P, _R, _A = REQUIRED, OPTIONAL, ABSENT
@@ -174,9 +176,9 @@ REGISTRY: dict[str, Recipe] = {r.name: r for r in (
     _use_case("aws-ecomm-frequently-bought-together", ECOMMERCE, "Frequently bought together", user=_R,
               item=_P, ordering=BY_ITEM),
     _use_case("aws-ecomm-popular-items-by-views", ECOMMERCE, "Most viewed", user=_P, item=_A,
-              ordering=BY_POPULARITY),
+              ordering=BY_POPULARITY, event_type="View"),
     _use_case("aws-ecomm-popular-items-by-purchases", ECOMMERCE, "Best sellers", user=_P, item=_A,
-              ordering=BY_POPULARITY),
+              ordering=BY_POPULARITY, event_type="Purchase"),
 )}
 
 

@@ -154,7 +154,7 @@ class LocalRuntimeClient:
         if info.ordering == recipes.BY_ITEM:
             return self._related_order(params.get("itemId"), op)
         if info.ordering == recipes.BY_POPULARITY:
-            return _Order(model.item_popularity, False, None)
+            return _Order(self.group.popularity(info.event_type), False, None)
         if info.ordering == recipes.BY_TRENDING:
             # Growth first; among equal growth, the more popular item (a stable, total order).
             spread = float(model.item_popularity.max(initial=0.0)) + 1.0

@@ -73,3 +73,16 @@ def test_trending_now_leads_with_the_items_that_grew_most_in_the_newest_week(dem
                         "ITEM_ID"].value_counts()
     growth = recent.sub(before, fill_value=0)
     assert [growth.get(i["itemId"], 0) for i in items] == sorted(growth, reverse=True)[:5]
+
+
+def test_a_popularity_use_case_counts_its_own_event_type(demo_dir: Path) -> None:
+    """"Most viewed" counts View events; the demo's "watch" events stand in for them here."""
+    import pandas as pd
+
+    group = scoring.client("personalize-runtime", demo_dir).group
+    counts = group.popularity("WATCH")
+    events = pd.read_csv(demo_dir / "interactions.csv", dtype={"ITEM_ID": str})
+    watched = events.loc[events["EVENT_TYPE"] == "watch", "ITEM_ID"].value_counts()
+    rows = group.model.item_rows(watched.index.tolist())
+    assert counts[rows].tolist() == watched.astype(float).tolist()
+    assert group.popularity("no-such-type").tolist() == group.model.item_popularity.astype(float).tolist()
