@@ -4,10 +4,13 @@ use case (user-based, item-based with a user, popular) and results without score
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from botocore.exceptions import ClientError
 from streamlit.testing.v1 import AppTest
 
 from scoring import arns
+from scoring.local_group import open_group
 from tests.app_support import LIVE_GROUP, WHEN, LiveAws, errors_of, needs_demo, new_app, rendered, table_of
 
 TOP_PICKS = arns.local_arn("recommender", "demo-top-picks")
@@ -179,3 +182,33 @@ def test_score_normalisation_says_recommenders_have_no_scores() -> None:
     assert not at.exception and not errors_of(at)
     shown = [rendered(x.value) for x in (*at.info, *at.warning, *at.markdown, *at.caption)]
     assert any("returns no scores for domain recommenders" in s for s in shown), shown
+
+
+def test_top_picks_react_to_a_recorded_event(demo_dir: Path) -> None:
+    """Top picks for you is real-time (PERSONALIZE.md): the Record events panel is offered and the
+    next list already reflects the event."""
+    user = "78"  # no other test asks for this demo user
+    store = open_group(demo_dir).events
+    store.clear(user)
+    try:
+        at = new_app().run()
+        at.selectbox(key="campaign_arn").set_value(TOP_PICKS).run()
+        at.text_input(key="user_id").input(user)
+        submit(at)
+        before = table_of(at)["Item ID"].tolist()
+        at.selectbox(key="rec_item").set_value(before[0])
+        at.selectbox(key="rec_event_type").set_value("watch")
+        at.button(key="record_event").click().run()
+        assert not at.exception and not errors_of(at)
+        assert table_of(at)["Item ID"].tolist() != before
+    finally:
+        store.clear(user)
+
+
+def test_more_like_x_offers_no_record_events_panel() -> None:
+    at = new_app().run()
+    at.selectbox(key="campaign_arn").set_value(arns.local_arn("recommender", "demo-more-like-x")).run()
+    at.text_input(key="item_id").input("42")
+    submit(at)
+    assert not at.exception and not errors_of(at)
+    assert "record_event" not in [b.key for b in at.button]
