@@ -229,7 +229,7 @@ class LocalRuntimeClient:
         recommender = self.group.recommender(arn)
         if recommender is None:
             raise self._error(errors.NOT_FOUND, f"Recommender {arn} does not exist.", op)
-        if recommender.info.promotions is False and params.get("promotions"):
+        if not recommender.info.promotions and params.get("promotions"):
             raise self._error(errors.INVALID_INPUT, f"The {recommender.info.label} use case does not take "
                               "promotions.", op)
         return recommender
