@@ -179,10 +179,25 @@ def _default_campaign(targets: list[dict[str, Any]]) -> str:
     return sources.target_arn((personal or targets)[0])
 
 
-def _campaign_picker(targets: list[dict[str, Any]]) -> str | None:
-    """One picker for campaigns and then recommenders, each labelled with its use case and status."""
+def _local_recipe(clients: sources.Clients | None, config: sources.SourceConfig,
+                  summary: dict[str, Any]) -> str | None:
+    """A local campaign's recipe ARN (describing it is cheap locally; live, it would cost two calls
+    per campaign, so live campaigns are labelled by name and status only)."""
+    if clients is None or not config.is_local or "campaignArn" not in summary:
+        return None
+    try:
+        return sources.campaign_details(clients.control, config.key, summary["campaignArn"]).recipe_arn
+    except Exception:  # a label is a convenience: the page reports a broken campaign itself
+        return None
+
+
+def _campaign_picker(targets: list[dict[str, Any]], clients: sources.Clients | None,
+                     config: sources.SourceConfig) -> str | None:
+    """One picker for campaigns and then recommenders, each labelled with its recipe or use case
+    and status."""
     # Option labels are plain text in a selectbox (Streamlit does not render markdown there).
-    names = {sources.target_arn(c): sources.target_label(c) for c in targets}
+    names = {sources.target_arn(c): sources.target_label(c, _local_recipe(clients, config, c))
+             for c in targets}
     arns = list(names)
     _choose("campaign_arn", arns, _default_campaign(targets))
     recommenders = sum("recommenderArn" in c for c in targets)
@@ -207,7 +222,7 @@ def render() -> Selection:
         arn = None
         if targets:
             st.header("Campaign")
-            arn = _campaign_picker(targets)
+            arn = _campaign_picker(targets, clients, config)
         elif problem is None:
             st.info(f"No campaigns or recommenders found in {md(config.label)}.")
         else:

@@ -118,13 +118,15 @@ def clients(config: SourceConfig) -> Clients:
     return _live_clients(config.region, config.profile, config.endpoint)
 
 
-def target_label(summary: dict[str, Any]) -> str:
-    """A campaign's or recommender's picker label: its name, a recommender's use case, and its
-    status when it is not ACTIVE (plain text: selectbox options render no markdown)."""
+def target_label(summary: dict[str, Any], recipe_arn: str | None = None) -> str:
+    """A campaign's or recommender's picker label: its name, its use case (or the campaign's recipe,
+    where known: ListCampaigns does not say it) and its status when it is not ACTIVE (plain text:
+    selectbox options render no markdown)."""
     status = summary.get("status", "ACTIVE")
     label = summary["name"]
-    if "recommenderArn" in summary:
-        label += f" · {recipes.lookup(summary.get('recipeArn', '')).label}"
+    recipe_arn = summary.get("recipeArn") or recipe_arn
+    if recipe_arn:
+        label += f" · {recipes.lookup(recipe_arn).label}"
     return label + ("" if status == "ACTIVE" else f" ({status})")
 
 
@@ -145,7 +147,8 @@ def campaign_list(_control: ControlClient, key: tuple[str | None, ...]) -> list[
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def recommender_list(_control: ControlClient, key: tuple[str | None, ...]) -> tuple[list[dict[str, Any]], errors.Problem | None]:
+def recommender_list(_control: ControlClient, key: tuple[str | None, ...]
+                     ) -> tuple[list[dict[str, Any]], errors.Problem | None]:
     """Every page of ListRecommenders, and why it failed if it did: best effort, as an account
     may allow ListCampaigns but not ListRecommenders (its campaigns still show)."""
     try:

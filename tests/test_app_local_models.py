@@ -174,3 +174,4 @@ def test_a_domain_group_gets_its_recommenders_in_the_picker(data_root: Path) -> 
     at.selectbox(key="local_group").set_value("shop").run()
     options = at.selectbox(key="campaign_arn").options
     assert "shop-recommended-for-you · Recommended for you" in options and len(options) == 4 + 5
+    assert "shop-related-items · SIMS" in options  # a local campaign is labelled with its recipe

@@ -212,3 +212,10 @@ def test_more_like_x_offers_no_record_events_panel() -> None:
     submit(at)
     assert not at.exception and not errors_of(at)
     assert "record_event" not in [b.key for b in at.button]
+
+
+def test_local_campaigns_are_labelled_with_their_recipe() -> None:
+    options = new_app().run().selectbox(key="campaign_arn").options
+    assert options[:4] == ["demo-personalized-ranking · Personalized-Ranking-v2",
+                           "demo-popular-items · Popularity-Count", "demo-related-items · SIMS",
+                           "demo-user-personalization · User-Personalization-v2"]
