@@ -38,6 +38,7 @@ from scoring import arns, health_run, recipes  # noqa: E402
 from scoring.demo import ensure_demo  # noqa: E402
 
 REC = arns.local_arn("campaign", "demo-user-personalization")
+USER_RECIPE = recipes.lookup("aws-user-personalization-v2")
 CONTEXT = {"DEVICE": "mobile phone"}
 
 
@@ -55,7 +56,7 @@ def local(users: list[str], runtime: object) -> None:
     block = best_of(3, lambda: health_run.block_lists(runtime, REC, users, 25, CONTEXT))
     single = best_of(3, lambda: health_run.block_lists(runtime, REC, users, 25, CONTEXT, workers=1))
     sample = users[: max(1, len(users) // 5)]  # one call per user is slow: time a fifth, scale up
-    calls = best_of(2, lambda: health_run.call_lists(runtime, recipes.USER_PERSONALIZATION, REC, sample, 25,
+    calls = best_of(2, lambda: health_run.call_lists(runtime, USER_RECIPE, REC, sample, 25,
                                                      CONTEXT, workers=1, max_tps=0)) * len(users) / len(sample)
     print(f"local, {len(users):,} users, top 25, DEVICE context")
     rows = ((f"block-matrix path, {threads} block threads (default)", block, "  (target >= 10x)"),
@@ -83,7 +84,7 @@ class WithLatency:
 
 def _sequential_vs_pool(client: Any, users: list[str], workers: int) -> tuple[float, float]:
     def run(n: int) -> float:
-        return best_of(1, lambda: health_run.call_lists(client, recipes.USER_PERSONALIZATION, REC, users, 25,
+        return best_of(1, lambda: health_run.call_lists(client, USER_RECIPE, REC, users, 25,
                                                         CONTEXT, workers=n))
     return len(users) / run(1), len(users) / run(workers)
 
@@ -97,7 +98,7 @@ def live(users: list[str], data_dir: Path, workers: int, latency_ms: float) -> N
                               aws_access_key_id="local", aws_secret_access_key="local",
                               config=Config(retries={"mode": "adaptive", "max_attempts": 3},
                                             max_pool_connections=max(10, workers)))
-        health_run.call_lists(client, recipes.USER_PERSONALIZATION, REC, users[:20], 25, CONTEXT, workers=1)
+        health_run.call_lists(client, USER_RECIPE, REC, users[:20], 25, CONTEXT, workers=1)
         plain = _sequential_vs_pool(client, users, workers)
         slow = _sequential_vs_pool(WithLatency(client, latency_ms / 1000), users[: len(users) // 2], workers)
     finally:

@@ -53,9 +53,16 @@ def selected_or_stop() -> tuple[Selection, campaigns.CampaignDetails]:
 
 
 def header(details: campaigns.CampaignDetails, page: str) -> None:
+    if details.is_recommender:  # "Test campaign" -> "Test recommender", "Campaign" -> "Recommender"
+        page = page.replace("campaign", "recommender").replace("Campaign", "Recommender")
     st.title(f"{page}: {md(details.name)}")
     status = details.status or "UNKNOWN"
     st.badge(status, color=_STATUS_COLOUR.get(status, "orange"))  # type: ignore[arg-type]
+    if details.is_recommender:
+        domain = f", {details.domain}" if details.domain else ""
+        st.caption(f"{md(details.arn)} · recommender for {md(details.recipe_info.label)} "
+                   f"({md(details.recipe)}{md(domain)})")
+        return
     st.caption(f"{md(details.arn)} · recipe {md(details.recipe)} ({details.kind.replace('_', ' ').lower()})")
 
 
@@ -63,8 +70,29 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if isinstance(value, datetime) else "—"
 
 
+def _recommender_rows(details: campaigns.CampaignDetails) -> list[tuple[str, Any]]:
+    """DescribeRecommender's fields beside the dataset group's domain, as the console lists them."""
+    return [
+        ("Recommender name", details.name),
+        ("Recommender ARN", details.arn),
+        ("Status", details.status),
+        ("Use case", f"{details.recipe_info.label} ({details.recipe})"),
+        ("Domain", details.domain or "—"),
+        ("Returns scores", "no (domain recommenders return none)"),
+        ("Dataset group ARN", details.dataset_group_arn or "—"),
+        ("Minimum recommendation requests per second", details.min_tps if details.min_tps is not None else "—"),
+        ("Created", _when(details.created)),
+        ("Last updated", _when(details.updated)),
+    ]
+
+
 def detail_rows(details: campaigns.CampaignDetails) -> pd.DataFrame:
     """The details panel as (Field, Value) rows, in the AWS console's order."""
+    if details.is_recommender:
+        rows = _recommender_rows(details)
+        if details.failure_reason:
+            rows.append(("Failure reason", details.failure_reason))
+        return pd.DataFrame(rows, columns=["Field", "Value"]).astype({"Value": str})
     rows: list[tuple[str, Any]] = [
         ("Campaign name", details.name),
         ("Campaign ARN", details.arn),
@@ -84,7 +112,7 @@ def detail_rows(details: campaigns.CampaignDetails) -> pd.DataFrame:
 
 
 def details_panel(details: campaigns.CampaignDetails) -> None:
-    st.subheader("Campaign details")
+    st.subheader(f"{details.noun.capitalize()} details")
     rows = detail_rows(details)
     st.dataframe(rows, hide_index=True, key="campaign_details", height=35 * (len(rows) + 1) + 3,
                  column_config={"Field": st.column_config.TextColumn(width="medium"),
@@ -92,11 +120,12 @@ def details_panel(details: campaigns.CampaignDetails) -> None:
 
 
 def config_panel(details: campaigns.CampaignDetails) -> None:
-    st.subheader("Campaign configuration")
+    st.subheader(f"{details.noun.capitalize()} configuration")
     if details.config:
         st.json(results.jsonable(details.config))
     else:
-        st.caption("No campaign configuration: the recipe's defaults apply.")
+        st.caption(f"No {details.noun} configuration: the {'use case' if details.is_recommender else 'recipe'}'s "
+                   "defaults apply.")
 
 
 #: Column formats of a metrics table (metrics_frame).
@@ -144,6 +173,9 @@ def _local_baseline(selection: Selection, details: campaigns.CampaignDetails) ->
 
 def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> None:
     """GetSolutionMetrics of the campaign's solution version, or why it could not be read."""
+    if details.is_recommender:
+        _recommender_metrics(selection, details)
+        return
     st.subheader("Solution version metrics")
     assert selection.clients is not None
     try:
@@ -155,7 +187,7 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
     if not metrics:
         st.caption("This solution version reports no metrics." + (
             " Locally, related-items (SIMS) solutions have none: the evaluation predicts each "
-            "test user's newest items, which SIMS does not do." if details.kind == recipes.RELATED_ITEMS
+            "test user's newest items, which SIMS does not do." if details.recipe_info.seeded_by_item
             and selection.config.is_local else ""))
         return
     baseline = _local_baseline(selection, details) if selection.config.is_local else None
@@ -166,13 +198,31 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
                    + (" *Popularity baseline*: the most interacted training items for everyone, "
                       "on the same split (a local extra)." if baseline else "")
                    + (" This recipe *is* the popularity baseline."
-                      if details.kind == recipes.POPULAR_ITEMS else ""))
+                      if details.recipe_info.ordering == recipes.BY_POPULARITY else ""))
     else:
         st.caption("Computed by Amazon Personalize on held-out data when the solution version was "
                    "trained. Amazon Personalize reports no popularity baseline: train an "
                    "aws-popularity-count solution on the same dataset group to compare.")
 
 
+def _recommender_metrics(selection: Selection, details: campaigns.CampaignDetails) -> None:
+    """DescribeRecommender's modelMetrics: a recommender has no solution version to ask."""
+    st.subheader("Recommender metrics")
+    if not details.model_metrics:
+        st.caption("This recommender reports no metrics" + (
+            ": locally, item-based use cases have none (the evaluation predicts each test user's "
+            "newest items)." if selection.config.is_local else " yet."))
+        return
+    show_metrics(metrics_frame(details.model_metrics), "solution_metrics")
+    st.caption("modelMetrics of DescribeRecommender" + (
+        f", measured with {evaluation.protocol_description()}." if selection.config.is_local
+        else ", computed by Amazon Personalize when the recommender was trained."))
+
+
 def raw_panel(details: campaigns.CampaignDetails) -> None:
+    if details.is_recommender:
+        with st.expander("Raw DescribeRecommender / DescribeDatasetGroup responses"):
+            st.json(results.jsonable(details.raw), expanded=2)
+        return
     with st.expander("Raw DescribeCampaign / DescribeSolutionVersion responses"):
         st.json(results.jsonable(details.raw), expanded=2)

@@ -80,16 +80,18 @@ def _side_selection(selection: Selection, key: str) -> Selection | None:
         with st.spinner("Preparing the local demo…"):
             clients = sources.clients(local)
             campaigns = sources.campaign_list(clients.control, local.key)
+            recommenders, _ = sources.recommender_list(clients.control, local.key)
     except Exception as exc:
         errors.show(exc)
         return None
-    return Selection(local, clients, campaigns, None)
+    return Selection(local, clients, campaigns, None, recommenders=recommenders)
 
 
 def _campaign(side: Selection, key: str, default_arn: str | None) -> CampaignDetails | None:
-    names = {c["campaignArn"]: c["name"] for c in side.campaigns}
+    """The side's campaign or recommender (campaigns first), as the sidebar lists them."""
+    names = {sources.target_arn(c): sources.target_label(c) for c in side.campaigns + side.recommenders}
     if not names:
-        st.info(f"No campaigns in {md(side.config.label)}.")
+        st.info(f"No campaigns or recommenders in {md(side.config.label)}.")
         return None
     arns = list(names)
     if st.session_state.get(f"{key}_campaign") not in arns:
@@ -171,18 +173,18 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
     suggestions = request_form.suggestions_for(chosen, details)
     _prefill(key, suggestions)
     spec = details.form
-    if spec.needs_user:
+    if spec.shows_user:
         user_picker.render(lambda: user_data.of(chosen.config, details.dataset_group_arn), f"{key}_user",
                            key=f"{key}_picker", live=not chosen.config.is_local)
         st.text_input("User ID", key=f"{key}_user", persist_state="session")
-    if spec.needs_item:
+    if spec.shows_item:
         st.text_input("Item ID", key=f"{key}_item", persist_state="session")
     if spec.needs_item_list:
         st.text_area("Items to rank", key=f"{key}_items", height=90, persist_state="session")
     rows = _context_rows(key)
     chosen_filter = _filter(suggestions, key)
     inputs = requests.FormInputs(
-        campaign_arn=details.arn, kind=details.kind, user_id=st.session_state.get(f"{key}_user", ""),
+        campaign_arn=details.arn, recipe=details.recipe_info, user_id=st.session_state.get(f"{key}_user", ""),
         item_id=st.session_state.get(f"{key}_item", ""), items_text=st.session_state.get(f"{key}_items", ""),
         context_rows=tuple(rows), num_results=num_results, filter=chosen_filter)
     try:

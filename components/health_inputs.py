@@ -104,10 +104,10 @@ def _metadata_choice(columns: list[str]) -> str | None:
     return st.session_state["health_meta"]
 
 
-def _users(data: SourceData, kind: str) -> list[str] | None:
+def _users(data: SourceData, recipe: recipes.Recipe) -> list[str] | None:
     """The chosen users (None: a mistake was shown or nothing chosen yet)."""
-    noun = "seed items" if kind == recipes.RELATED_ITEMS else "users"
-    options = ([SAMPLE] if data.user_pool and kind != recipes.RELATED_ITEMS else []) + [LISTED, BATCH]
+    noun = "seed items" if recipe.seeded_by_item else "users"
+    options = ([SAMPLE] if data.user_pool and not recipe.seeded_by_item else []) + [LISTED, BATCH]
     how = st.radio(f"Which {noun}", options, key="health_users_how")
     if data.user_pool is None:
         st.caption("A live campaign has no users list: paste or upload user IDs, or use a batch-inference "
@@ -139,13 +139,12 @@ def _users(data: SourceData, kind: str) -> list[str] | None:
     return ids[:MAX_USERS] if ids else None
 
 
-_USER_KINDS = frozenset({recipes.USER_PERSONALIZATION, recipes.POPULAR_ITEMS, recipes.PERSONALIZED_RANKING})
 _SERVING = ("ACTIVE", "UPDATE PENDING", "UPDATE IN_PROGRESS")
 
 
-def _same_inputs(kind: str, other: str) -> bool:
+def _same_inputs(recipe: recipes.Recipe, other: recipes.Recipe) -> bool:
     """Campaigns that answer for the same IDs: users (personalization, popular, ranking) or seed items."""
-    return other == kind if kind == recipes.RELATED_ITEMS else other in _USER_KINDS
+    return recipe.seeded_by_item == other.seeded_by_item
 
 
 def other_campaigns(selection: Selection, details: CampaignDetails) -> list[CampaignDetails]:
@@ -165,7 +164,7 @@ def other_campaigns(selection: Selection, details: CampaignDetails) -> list[Camp
             other = sources.campaign_details(selection.clients.control, selection.config.key, arn)
         except Exception:
             continue
-        if _same_inputs(details.kind, other.kind):
+        if _same_inputs(details.recipe_info, other.recipe_info):
             found.append(other)
     return found
 
@@ -219,26 +218,32 @@ def _filter(suggestions: request_form.Suggestions | None) -> requests.FilterInpu
 def render(details: CampaignDetails, data: SourceData, others: list[CampaignDetails] | None = None,
            suggestions: request_form.Suggestions | None = None) -> HealthRequest | None:
     """The form; returns a request when Run was pressed and the inputs are valid."""
-    st.caption(health_run.measures(details.kind))
-    users = _users(data, details.kind)
+    if details.form.needs_user and details.form.needs_item:
+        st.info(f"{md(details.recipe_info.label)} needs a user and an item in every request; the health "
+                "check sends one ID per list. Pick a recommender or campaign that takes users only or "
+                "items only.", icon=":material/info:")
+        return None
+    st.caption(health_run.measures(details.recipe_info))
+    users = _users(data, details.recipe_info)
     also = _also(others or [])
-    kinds = {details.kind} | {c.kind for c in also}
+    asked = [details.recipe_info] + [c.recipe_info for c in also]
+    ranking = any(r.ranks_input_list for r in asked)
     k_col, meta_col = st.columns(2)
     k = int(k_col.number_input("K (items per list)", 1, 500, 25, key="health_k"))
     if data.metadata_columns:
         meta_col.selectbox("Diversity over the metadata column", data.metadata_columns, key="health_meta")
     try:
-        context = _context(data) if details.kind != recipes.RELATED_ITEMS else None
+        context = _context(data) if not details.recipe_info.seeded_by_item else None
     except requests.RequestError:
         return None
     chosen_filter = _filter(suggestions)
     candidates = None
-    if recipes.PERSONALIZED_RANKING in kinds:
+    if ranking:
         default = ", ".join(health_run.ranking_candidates(data.catalogue))
         text = st.text_area("Items every user's ranking is asked for", value=default, key="health_candidates")
         candidates = requests.parse_item_list(text)[:500]
     workers = health_run.DEFAULT_WORKERS
-    if data.user_pool is None or kinds & {recipes.PERSONALIZED_RANKING, recipes.RELATED_ITEMS}:
+    if data.user_pool is None or any(r.ranks_input_list or r.seeded_by_item for r in asked):
         workers = int(st.number_input(
             "Parallel requests", 1, 32, health_run.DEFAULT_WORKERS, key="health_workers",
             help=f"Calls in flight at once; the run never exceeds {health_run.MAX_TPS:.0f} requests/s, "
@@ -249,7 +254,7 @@ def render(details: CampaignDetails, data: SourceData, others: list[CampaignDeta
         st.error("Choose some users first: a sample, a list of IDs or a batch-inference input file.",
                  icon=":material/group:")
         return None
-    if recipes.PERSONALIZED_RANKING in kinds and not candidates:
+    if ranking and not candidates:
         st.error("List the items to rank (item IDs separated by commas).", icon=":material/edit_note:")
         return None
     filter_params: dict[str, Any] | None = None

@@ -34,7 +34,7 @@ class Leg:
 
     arn: str
     name: str
-    kind: str
+    recipe: recipes.Recipe
     has_scores: bool
     group: str | None = None  # the dataset group: a filter applies to campaigns of its own group
     result: health_run.RunResult = field(default_factory=health_run.RunResult)
@@ -42,7 +42,7 @@ class Leg:
 
     @classmethod
     def of(cls, details: CampaignDetails) -> Leg:
-        return cls(details.arn, details.name, details.kind, details.has_scores, details.dataset_group_arn)
+        return cls(details.arn, details.name, details.recipe_info, details.has_scores, details.dataset_group_arn)
 
 
 @dataclass
@@ -71,8 +71,8 @@ class Job:
         return self.main.name
 
     @property
-    def kind(self) -> str:
-        return self.main.kind
+    def recipe(self) -> recipes.Recipe:
+        return self.main.recipe
 
     @property
     def has_scores(self) -> bool:
@@ -119,10 +119,10 @@ class Job:
         leg, r = self.leg, self.request
         users = r.users[leg.done:leg.done + size]
         filters = self.filters_for(leg)
-        if health_run.supports_blocks(runtime, leg.kind) and not filters:
+        if health_run.supports_blocks(runtime, leg.recipe) and not filters:
             part = health_run.block_lists(runtime, leg.arn, users, r.k, r.context, cancel=self.cancel)
         else:
-            part = health_run.call_lists(runtime, leg.kind, leg.arn, users, r.k, r.context,
+            part = health_run.call_lists(runtime, leg.recipe, leg.arn, users, r.k, r.context,
                                          candidates=r.candidates, workers=r.workers, cancel=self.cancel,
                                          filters=filters)
         leg.result.extend(part)
@@ -171,7 +171,7 @@ def start(selection: Selection, details: CampaignDetails, request: HealthRequest
 
 
 def _slice(job: Job, runtime: Any) -> int:
-    blocks = health_run.supports_blocks(runtime, job.leg.kind) and not job.filters_for(job.leg)
+    blocks = health_run.supports_blocks(runtime, job.leg.recipe) and not job.filters_for(job.leg)
     return LOCAL_SLICE if blocks else LIVE_SLICE
 
 
@@ -181,7 +181,7 @@ def _advance(selection: Selection) -> None:
         return
     assert selection.clients is not None
     runtime = selection.clients.runtime
-    noun = "seed items" if job.kind == recipes.RELATED_ITEMS else "users"
+    noun = "seed items" if job.recipe.seeded_by_item else "users"
     leg = job.leg
     which = "the campaign" if len(job.legs) == 1 else f"{leg.name} ({job.legs.index(leg) + 1} of {len(job.legs)})"
     st.progress(job.done / max(job.total, 1), text=f"Asking {which}: {leg.done:,} of {job.users:,} {noun}…")

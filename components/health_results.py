@@ -10,7 +10,7 @@ import streamlit as st
 from components import health_figures
 from components.health_job import CANCELLED, Job, Leg
 from components.safe_text import md
-from scoring import batch_files, recipes
+from scoring import batch_files
 from scoring import health_metrics as hm
 
 _FLAG_LABELS = {
@@ -107,7 +107,7 @@ def _viewed(job: Job) -> Leg:
 
 def render(job: Job) -> None:
     reports = job.finish()
-    noun = "seed items" if job.kind == recipes.RELATED_ITEMS else "users"
+    noun = "seed items" if job.recipe.seeded_by_item else "users"
     if job.status == CANCELLED:
         st.warning(_cancelled(job, noun), icon=":material/stop_circle:")
     st.success(_summary(job, noun), icon=":material/check_circle:")
@@ -118,7 +118,7 @@ def render(job: Job) -> None:
     leg = _viewed(job)
     st.subheader("Flags")
     flags_table(reports[leg.name], "health_flags", scored=leg.has_scores,
-                interactions=job.data.known is not None and leg.kind != recipes.RELATED_ITEMS)
+                interactions=job.data.known is not None and not leg.recipe.seeded_by_item)
     errors = leg.result.errors
     if errors:
         with st.expander(f"{len(errors):,} failed request(s)"):
@@ -131,7 +131,7 @@ def render(job: Job) -> None:
 
 def downloads(job: Job, leg: Leg) -> None:
     lists = leg.result.lists
-    key = "itemId" if leg.kind == recipes.RELATED_ITEMS else "userId"
+    key = "itemId" if leg.recipe.seeded_by_item else "userId"
     name = leg.name
     a, b, c = st.columns(3)
     a.download_button("Lists as CSV", batch_files.lists_csv(lists, key=key), f"{name}-health.csv",

@@ -17,11 +17,12 @@ import streamlit as st
 
 from components import campaign_view, sidebar
 from components.safe_text import md
-from scoring import importing, paths, user_groups
+from scoring import importing, paths, recipes, user_groups
 from scoring.training import EPOCHS
 
 UPLOAD = "Upload files"
 FOLDER = "Folder on the server"
+CUSTOM = "Custom (campaigns only)"
 _CREATED = "_local_models_created"
 _REPORT = "_local_models_report"
 _FLASH = "_local_models_flash"
@@ -37,6 +38,7 @@ class Request:
     name: str
     epochs: int
     overwrite: bool
+    domain: str | None = None  # VIDEO_ON_DEMAND or ECOMMERCE: the group also gets its recommenders
 
     @property
     def origin(self) -> str:
@@ -141,13 +143,17 @@ def request_form() -> Request | None:
                                     "named <name>-user-personalization, ...")
     epochs = epochs_col.number_input("Epochs", min_value=1, max_value=50, value=EPOCHS, step=1,
                                      key="lm_epochs", help="Passes over the interactions.")
+    domain = st.selectbox("Domain", [CUSTOM, *recipes.DOMAINS], key="lm_domain",
+                          help="A domain dataset group also gets its domain's recommenders (e.g. Top picks "
+                               "for you, Because you watched X), served by the same model.")
     overwrite = st.checkbox("Replace a group of the same name", key="lm_replace")
     if not st.button("Validate and train", key="lm_train", type="primary"):
         return None
     if source == FOLDER and folder is None:
         st.error("Enter the folder that holds interactions.csv.", icon=":material/edit_note:")
         return None
-    return Request(files, folder, name.strip() or suggested, int(epochs), overwrite)
+    return Request(files, folder, name.strip() or suggested, int(epochs), overwrite,
+                   None if domain == CUSTOM else domain)
 
 
 # -- validation and training --------------------------------------------------------------------
@@ -217,7 +223,8 @@ def create(request: Request) -> None:
     try:
         created = user_groups.create_group(
             files, request.name, overwrite=request.overwrite, progress=progress,
-            settings=user_groups.TrainingSettings(epochs=request.epochs), origin=request.origin)
+            settings=user_groups.TrainingSettings(epochs=request.epochs, domain=request.domain),
+            origin=request.origin)
     except user_groups.InvalidData as exc:  # the folder changed since the check above
         bar.empty()
         st.session_state[_REPORT] = exc.report

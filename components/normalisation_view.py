@@ -19,7 +19,7 @@ from components import campaign_view, errors, figures, request_form, sources, us
 from components.request_form import Suggestions
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import normalisation, recipes, requests, results
+from scoring import normalisation, requests, results
 from scoring.campaigns import CampaignDetails
 
 _STUDY = "_normalisation_study"
@@ -55,13 +55,14 @@ class Pair:
     rank: CampaignDetails | None
 
 
-def _first_of_kind(selection: Selection, kind: str, exclude: str) -> str:
-    """Local groups: the first campaign of the wanted recipe type (descriptions are cheap locally)."""
+def _first_of_kind(selection: Selection, ranking: bool, exclude: str) -> str:
+    """Local groups: the first scored campaign that ranks an input list (or that does not), as
+    wanted (descriptions are cheap locally)."""
     for c in selection.campaigns:
         if c["campaignArn"] == exclude:
             continue
         details = campaign_view.load(selection, c["campaignArn"])
-        if details is not None and details.kind == kind and details.has_scores:
+        if details is not None and details.recipe_info.ranks_input_list == ranking and details.has_scores:
             return c["campaignArn"]
     return _SKIP
 
@@ -69,13 +70,12 @@ def _first_of_kind(selection: Selection, kind: str, exclude: str) -> str:
 def campaign_pair(selection: Selection, details: CampaignDetails) -> Pair:
     """The selected campaign plus a partner of the other kind, picked by the user (default: the
     local group's campaign of that kind, which serves the same model; none for a live source)."""
-    ranking = details.kind == recipes.PERSONALIZED_RANKING
-    wanted = recipes.USER_PERSONALIZATION if ranking else recipes.PERSONALIZED_RANKING
+    ranking = details.recipe_info.ranks_input_list
     names = {c["campaignArn"]: c["name"] for c in selection.campaigns if c["campaignArn"] != details.arn}
     options = [_SKIP, *names]
     key = "norm_partner"
     if st.session_state.get(key) not in options or st.session_state.get("_norm_partner_for") != details.arn:
-        st.session_state[key] = _first_of_kind(selection, wanted, details.arn) if selection.config.is_local else _SKIP
+        st.session_state[key] = _first_of_kind(selection, not ranking, details.arn) if selection.config.is_local else _SKIP
         st.session_state["_norm_partner_for"] = details.arn
     label = ("Recommendation campaign that gives the catalogue scores" if ranking
              else "Ranking campaign that re-scores the list")
@@ -85,9 +85,10 @@ def campaign_pair(selection: Selection, details: CampaignDetails) -> Pair:
         help="For the identity to hold, both campaigns must serve the same solution version "
              "(same model). The local demo's user-personalization and personalized-ranking campaigns do.")
     partner = campaign_view.load(selection, partner_arn) if partner_arn else None
-    if partner is not None and partner.kind != wanted:
+    if partner is not None and (partner.recipe_info.ranks_input_list == ranking or not partner.has_scores):
+        wanted = "user personalization" if ranking else "personalized ranking"
         st.error(f"{md(partner.name)} is a {partner.kind.replace('_', ' ').lower()} campaign: pick a "
-                 f"{wanted.replace('_', ' ').lower()} campaign, or none.", icon=":material/error:")
+                 f"{wanted} campaign, or none.", icon=":material/error:")
         partner = None
     if ranking:
         return Pair(recommend=partner, rank=details)

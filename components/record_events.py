@@ -47,7 +47,7 @@ class _Base:
 
 def offered(details: campaigns.CampaignDetails, result: Result | None) -> bool:
     """Only user-personalization and personalized-ranking lists react to events at once."""
-    return result is not None and bool(result.params.get("userId")) and recording.records_events(details.kind)
+    return result is not None and bool(result.params.get("userId")) and recording.records_events(details.recipe_info)
 
 
 def forget() -> None:

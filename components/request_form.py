@@ -192,17 +192,22 @@ def _inputs(details: CampaignDetails, s: Suggestions) -> requests.FormInputs:
             for i in range(st.session_state[_ROWS])]
     promotion = None
     promo_filter = filter_inputs(s, st.session_state.get("promo_filter_arn", ""), "pfv")
-    if promo_filter is not None and not details.form.needs_item_list:
+    if promo_filter is not None and _promotes(details):
         promotion = requests.PromotionInputs(str(st.session_state.get("promo_name", "")),
                                              int(st.session_state.get("promo_percent") or 0), promo_filter)
     return requests.FormInputs(
-        campaign_arn=details.arn, kind=details.kind,
+        campaign_arn=details.arn, recipe=details.recipe_info,
         user_id=st.session_state.get("user_id", ""), item_id=st.session_state.get("item_id", ""),
         items_text=st.session_state.get("items_text", ""), context_rows=tuple(rows),
         num_results=st.session_state.get("num_results"),
         filter=filter_inputs(s, st.session_state.get("filter_arn", ""), "fv"), promotion=promotion,
         metadata_columns=tuple(st.session_state.get("metadata_columns") or ()) if s.item_columns else (),
     )
+
+
+def _promotes(details: CampaignDetails) -> bool:
+    """Promotions go with GetRecommendations, on every recipe or use case that allows them."""
+    return not details.form.needs_item_list and details.recipe_info.promotions
 
 
 def _pickers(details: CampaignDetails, s: Suggestions) -> tuple[str, str]:
@@ -212,7 +217,7 @@ def _pickers(details: CampaignDetails, s: Suggestions) -> tuple[str, str]:
     chosen = filter_picker("Filter", "filter_arn", s, "Filters of this campaign's dataset group "
                             "(the Filters page lists, tests and creates them).")
     promoted = ""
-    if not details.form.needs_item_list:
+    if _promotes(details):
         with st.expander("Promotion", expanded=bool(st.session_state.get("promo_filter_arn"))):
             promoted = filter_picker("Promotion filter", "promo_filter_arn", s,
                                       "Items that pass this filter fill a share of the list, at random "
@@ -245,10 +250,12 @@ def render(details: CampaignDetails, suggestions: Suggestions) -> tuple[str, dic
     spec = details.form
     chosen, promoted = _pickers(details, suggestions)
     with st.form("request_form"):
-        if spec.needs_user:
-            st.text_input("User ID", key="user_id", persist_state="session", placeholder="e.g. 1",
-                          help="A user the model has never seen gets popular items.")
-        if spec.needs_item:
+        if spec.shows_user:
+            st.text_input("User ID" if spec.needs_user else "User ID (optional)", key="user_id",
+                          persist_state="session", placeholder="e.g. 1",
+                          help="A user the model has never seen gets popular items." if spec.needs_user
+                          else "Optional: used only by filters that read the user's data.")
+        if spec.shows_item:
             st.text_input("Item ID", key="item_id", persist_state="session",
                           help="Recommendations are items related to this one.")
         if spec.needs_item_list:

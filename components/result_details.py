@@ -11,6 +11,9 @@ from scoring import requests, results
 
 def charts(result: Result) -> None:
     """Top-N scores; and, where the source knows the whole catalogue, where those scores sit in it."""
+    if _unscored(result):
+        st.caption("No score charts: these items come without scores.")
+        return
     from components import figures  # plotly's figure code loads with the first chart, not at start-up
 
     top_col, dist_col = st.columns(2, gap="large")
@@ -36,8 +39,15 @@ def below_table(result: Result, selection: Selection) -> None:
     boto3_code(result, selection)
 
 
+def _unscored(result: Result) -> bool:
+    """Related items, popularity and domain recommenders: nothing to chart."""
+    return "Score" not in result.table or bool(result.table["Score"].isna().all())
+
+
 def chart_placeholders(result: Result) -> None:
     """Empty boxes of the charts' heights, where `charts` draws them on the next run (no jump)."""
+    if _unscored(result):
+        return
     scored = int(result.table["Score"].notna().sum()) if "Score" in result.table else 0
     top_col, dist_col = st.columns(2, gap="large")
     with top_col:

@@ -80,7 +80,9 @@ def render(result: Result, moves: list[movement.Move] | None = None, items: pd.D
     shown = [c for c in table.columns if c != "Reason" or table["Reason"].ne("").any()]
     if table["Score"].isna().all():  # recipes without scores: the console shows none either
         shown.remove("Score")
-        st.caption("This recipe returns items without scores, as Amazon Personalize does.")
+        st.caption("Amazon Personalize shows no scores for domain recommenders: items are listed in the "
+                   "recommender's order." if "recommenderArn" in result.params else
+                   "This recipe returns items without scores, as Amazon Personalize does.")
     height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
     if "Image" in shown:  # the thumbnail beside the rank, where the eye starts
         shown.remove("Image")

@@ -17,6 +17,7 @@ import streamlit as st
 from components import errors
 from components.sidebar import Selection
 from scoring import results
+from scoring.clients import RuntimeClient
 
 _LAST = "_last_result"
 
@@ -37,7 +38,7 @@ class Result:
         return "inputList" in self.params
 
 
-def _catalogue(runtime: Any, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+def _catalogue(runtime: RuntimeClient, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
     """The whole catalogue's scores where the source can give them; an extra, so never fatal."""
     try:
         return results.catalogue_scores(runtime, params)

@@ -46,8 +46,9 @@ class Selection:
     config: sources.SourceConfig
     clients: sources.Clients | None = None
     campaigns: list[dict[str, Any]] = field(default_factory=list)
-    campaign_arn: str | None = None
+    campaign_arn: str | None = None  # the campaign's, or the recommender's, ARN
     problem: errors.Problem | None = None
+    recommenders: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -139,6 +140,7 @@ def _aws_config() -> sources.SourceConfig:
 
 def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[dict[str, Any]],
                                                  errors.Problem | None]:
+    """Clients and every campaign and recommender summary (campaigns first), or the problem."""
     if not config.is_local:
         if st.session_state.get(_PENDING_ENDPOINT):
             return None, [], errors.Problem(
@@ -157,7 +159,11 @@ def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[di
     try:
         with st.spinner(message):
             clients = sources.clients(config)
-            return clients, sources.campaign_list(clients.control, config.key), None
+            listed = sources.campaign_list(clients.control, config.key)
+            recommenders, failed = sources.recommender_list(clients.control, config.key)
+            if failed is not None and not config.is_local:
+                st.caption(f"Recommenders could not be listed ({md(failed.code)}): only campaigns are shown.")
+            return clients, listed + recommenders, None
     except Exception as exc:  # any failure: one clear message, never a traceback
         problem = errors.explain(exc)
         if not config.is_local and problem.code in _UNREACHABLE:
@@ -165,21 +171,41 @@ def _load(config: sources.SourceConfig) -> tuple[sources.Clients | None, list[di
         return None, [], problem
 
 
-def _default_campaign(campaigns: list[dict[str, Any]]) -> str:
-    by_name = {c["name"]: c["campaignArn"] for c in campaigns}
+def _default_campaign(targets: list[dict[str, Any]]) -> str:
+    by_name = {c["name"]: sources.target_arn(c) for c in targets}
     if DEMO_CAMPAIGN in by_name:
         return by_name[DEMO_CAMPAIGN]
-    personal = [c for c in campaigns if "user-personalization" in c["name"]]
-    return (personal or campaigns)[0]["campaignArn"]
+    personal = [c for c in targets if "user-personalization" in c["name"]]
+    return sources.target_arn((personal or targets)[0])
 
 
-def _campaign_picker(campaigns: list[dict[str, Any]]) -> str | None:
-    names = {c["campaignArn"]: c["name"] + ("" if c.get("status", "ACTIVE") == "ACTIVE"
-                                             else f" ({c['status']})") for c in campaigns}
+def _local_recipe(clients: sources.Clients | None, config: sources.SourceConfig,
+                  summary: dict[str, Any]) -> str | None:
+    """A local campaign's recipe ARN (describing it is cheap locally; live, it would cost two calls
+    per campaign, so live campaigns are labelled by name and status only)."""
+    if clients is None or not config.is_local or "campaignArn" not in summary:
+        return None
+    try:
+        return sources.campaign_details(clients.control, config.key, summary["campaignArn"]).recipe_arn
+    except Exception:  # a label is a convenience: the page reports a broken campaign itself
+        return None
+
+
+def _campaign_picker(targets: list[dict[str, Any]], clients: sources.Clients | None,
+                     config: sources.SourceConfig) -> str | None:
+    """One picker for campaigns and then recommenders, each labelled with its recipe or use case
+    and status."""
     # Option labels are plain text in a selectbox (Streamlit does not render markdown there).
+    names = {sources.target_arn(c): sources.target_label(c, _local_recipe(clients, config, c))
+             for c in targets}
     arns = list(names)
-    _choose("campaign_arn", arns, _default_campaign(campaigns))
-    return st.selectbox(f"Campaign ({len(arns)})", arns, key="campaign_arn", format_func=names.get)
+    _choose("campaign_arn", arns, _default_campaign(targets))
+    recommenders = sum("recommenderArn" in c for c in targets)
+    label = (f"Campaign ({len(arns)})" if not recommenders else
+             f"Campaign or recommender ({len(arns) - recommenders} + {recommenders})")
+    return st.selectbox(label, arns, key="campaign_arn", format_func=names.get,
+                        help="Campaigns first, then the domain recommenders (name · use case)."
+                        if recommenders else None)
 
 
 def render() -> Selection:
@@ -192,13 +218,13 @@ def render() -> Selection:
         st.header("Source")
         label = st.radio("Source", [LOCAL_LABEL, AWS_LABEL], key="source", label_visibility="collapsed")
         config = _local_config() if label == LOCAL_LABEL else _aws_config()
-        clients, campaigns, problem = _load(config)
+        clients, targets, problem = _load(config)
         arn = None
-        if campaigns:
+        if targets:
             st.header("Campaign")
-            arn = _campaign_picker(campaigns)
+            arn = _campaign_picker(targets, clients, config)
         elif problem is None:
-            st.info(f"No campaigns found in {md(config.label)}.")
+            st.info(f"No campaigns or recommenders found in {md(config.label)}.")
         else:
             st.caption("Campaigns could not be listed: see the message on the page.")
             if st.session_state.get(_FAILED) and st.button("Try again", key="sidebar_retry"):
@@ -206,7 +232,9 @@ def render() -> Selection:
                 st.rerun()
     if problem is not None:
         error_view.show_problem(problem)
-    selection = Selection(config, clients, campaigns, arn, problem)
+    campaigns = [c for c in targets if "campaignArn" in c]
+    recommenders = [c for c in targets if "recommenderArn" in c]
+    selection = Selection(config, clients, campaigns, arn, problem, recommenders)
     st.session_state[_SELECTION] = selection
     return selection
 

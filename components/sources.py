@@ -17,7 +17,8 @@ import streamlit as st
 
 import scoring
 import scoring.aws
-from scoring import campaigns, local_group, paths
+from scoring import campaigns, errors, local_group, paths, recipes
+from scoring.clients import ControlClient, RuntimeClient
 
 LOCAL = "local"
 AWS = "aws"
@@ -61,8 +62,8 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class Clients:
-    runtime: Any
-    control: Any
+    runtime: RuntimeClient
+    control: ControlClient
 
 
 @st.cache_resource(show_spinner=False)
@@ -117,6 +118,22 @@ def clients(config: SourceConfig) -> Clients:
     return _live_clients(config.region, config.profile, config.endpoint)
 
 
+def target_label(summary: dict[str, Any], recipe_arn: str | None = None) -> str:
+    """A campaign's or recommender's picker label: its name, its use case (or the campaign's recipe,
+    where known: ListCampaigns does not say it) and its status when it is not ACTIVE (plain text:
+    selectbox options render no markdown)."""
+    status = summary.get("status", "ACTIVE")
+    label = summary["name"]
+    recipe_arn = summary.get("recipeArn") or recipe_arn
+    if recipe_arn:
+        label += f" · {recipes.lookup(recipe_arn).label}"
+    return label + ("" if status == "ACTIVE" else f" ({status})")
+
+
+def target_arn(summary: dict[str, Any]) -> str:
+    return str(summary.get("campaignArn") or summary["recommenderArn"])
+
+
 def local_group_names() -> list[str]:
     """Local dataset groups on disk, demo first (listed even before it is built)."""
     names = [p.name for p in local_group.list_groups()]
@@ -124,18 +141,29 @@ def local_group_names() -> list[str]:
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def campaign_list(_control: Any, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
+def campaign_list(_control: ControlClient, key: tuple[str | None, ...]) -> list[dict[str, Any]]:
     """Every page of ListCampaigns (`key` identifies the source; the client is not hashed)."""
     return campaigns.list_campaigns(_control)
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def campaign_details(_control: Any, key: tuple[str | None, ...], arn: str) -> campaigns.CampaignDetails:
+def recommender_list(_control: ControlClient, key: tuple[str | None, ...]
+                     ) -> tuple[list[dict[str, Any]], errors.Problem | None]:
+    """Every page of ListRecommenders, and why it failed if it did: best effort, as an account
+    may allow ListCampaigns but not ListRecommenders (its campaigns still show)."""
+    try:
+        return campaigns.list_recommenders(_control), None
+    except Exception as exc:
+        return [], errors.explain(exc)
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def campaign_details(_control: ControlClient, key: tuple[str | None, ...], arn: str) -> campaigns.CampaignDetails:
     return campaigns.describe(_control, arn)
 
 
 @st.cache_data(ttl=LIST_TTL, show_spinner=False)
-def context_keys(_control: Any, key: tuple[str | None, ...], dataset_group_arn: str | None) -> list[str]:
+def context_keys(_control: ControlClient, key: tuple[str | None, ...], dataset_group_arn: str | None) -> list[str]:
     """Suggested context keys; best effort, as ListDatasets may be denied where runtime calls are not."""
     try:
         return campaigns.context_keys(_control, dataset_group_arn)

@@ -18,11 +18,11 @@ form_col, results_col = st.columns([5, 11], gap="large")
 group_arn = details.dataset_group_arn
 with form_col:
     live_data.render(selection, group_arn)
-    if details.form.needs_user:
+    if details.form.shows_user:
         user_picker.render(lambda: user_data.of(selection.config, group_arn), "user_id",
                            live=not selection.config.is_local)
     request = request_form.render(details, suggestions)
-    request_form.demo_hint(selection, suggestions, details.form.needs_user)
+    request_form.demo_hint(selection, suggestions, details.form.shows_user)
 with results_col:
     if request is not None:
         result = runner.run(selection, request, user_data.items(selection.config, group_arn))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from scoring import access, arns, errors, filters, group_files, recipes, validation
-from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup
+from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup, Recommender
 from scoring.runtime_client import _response_metadata
 
 SERVICE = "personalize"
@@ -54,7 +54,8 @@ class LocalControlClient:
 
     def can_paginate(self, operation_name: str) -> bool:
         return operation_name in {"list_campaigns", "list_solutions", "list_dataset_groups",
-                                  "list_filters", "list_datasets", "list_recipes", "list_event_trackers"}
+                                  "list_filters", "list_datasets", "list_recipes", "list_event_trackers",
+                                  "list_recommenders"}
 
     def get_paginator(self, operation_name: str) -> _Paginator:
         if not self.can_paginate(operation_name):
@@ -62,21 +63,46 @@ class LocalControlClient:
         return _Paginator(getattr(self, operation_name))
 
     # -- dataset groups, solutions, campaigns ---------------------------------------------
-    def list_dataset_groups(self, **params: Any) -> dict[str, Any]:
-        self._check("ListDatasetGroups", params)
+    def _group_summary(self) -> dict[str, Any]:
         g = self.group
         row = {"name": g.name, "datasetGroupArn": g.arn, "status": ACTIVE,
                "creationDateTime": g.created, "lastUpdatedDateTime": g.created}
-        return self._page("ListDatasetGroups", "datasetGroups", [row], params)
+        if g.domain:
+            row["domain"] = g.domain  # absent for a Custom dataset group, as on AWS
+        return row
+
+    def list_dataset_groups(self, **params: Any) -> dict[str, Any]:
+        self._check("ListDatasetGroups", params)
+        return self._page("ListDatasetGroups", "datasetGroups", [self._group_summary()], params)
 
     def describe_dataset_group(self, **params: Any) -> dict[str, Any]:
         self._check("DescribeDatasetGroup", params)
-        g = self.group
-        if params["datasetGroupArn"] != g.arn:
+        if params["datasetGroupArn"] != self.group.arn:
             raise self._missing("Dataset group", params["datasetGroupArn"], "DescribeDatasetGroup")
-        return {"datasetGroup": {"name": g.name, "datasetGroupArn": g.arn, "status": ACTIVE,
-                                 "creationDateTime": g.created, "lastUpdatedDateTime": g.created},
+        return {"datasetGroup": self._group_summary(), "ResponseMetadata": _response_metadata()}
+
+    # -- recommenders (domain use cases) ---------------------------------------------------
+    def list_recommenders(self, **params: Any) -> dict[str, Any]:
+        self._check("ListRecommenders", params)
+        group_arn = params.get("datasetGroupArn")
+        rows = [] if group_arn not in (None, self.group.arn) else [self._recommender_summary(r)
+                                                                    for r in self.group.recommenders]
+        return self._page("ListRecommenders", "recommenders", rows, params)
+
+    def describe_recommender(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeRecommender"
+        self._check(op, params)
+        r = self.group.recommender(params["recommenderArn"])
+        if r is None:
+            raise self._missing("Recommender", params["recommenderArn"], op)
+        metrics = group_files.recommender_metrics(r.recipe, self.group.model.meta)
+        return {"recommender": self._recommender_summary(r) | {"modelMetrics": metrics},
                 "ResponseMetadata": _response_metadata()}
+
+    def _recommender_summary(self, r: Recommender) -> dict[str, Any]:
+        return {"name": r.name, "recommenderArn": r.arn, "datasetGroupArn": self.group.arn,
+                "recipeArn": r.recipe_arn, "recommenderConfig": r.config, "status": ACTIVE,
+                "creationDateTime": r.created, "lastUpdatedDateTime": r.created}
 
     def list_solutions(self, **params: Any) -> dict[str, Any]:
         self._check("ListSolutions", params)
@@ -127,9 +153,8 @@ class LocalControlClient:
         name = recipes.recipe_name(arn)
         if arn != recipes.recipe_arn(name) or not recipes.is_known(name):
             raise self._missing("Recipe", arn, op)
-        kind = recipes.recipe_type(name)
         recipe = {"name": name, "recipeArn": arn, "algorithmArn": f"arn:aws:personalize:::algorithm/{name}",
-                  "status": ACTIVE, "recipeType": kind if kind != recipes.POPULAR_ITEMS else recipes.USER_PERSONALIZATION,
+                  "status": ACTIVE, "recipeType": recipes.api_recipe_type(name),
                   "description": f"Local emulation of {name}: a numpy softmax model over the item catalogue.",
                   "creationDateTime": self.group.created, "lastUpdatedDateTime": self.group.created}
         return {"recipe": recipe, "ResponseMetadata": _response_metadata()}

@@ -1,4 +1,5 @@
-"""The demo dataset group: generated data, a trained model and two campaigns, built on first use.
+"""The demo dataset group: generated data, a trained model, one campaign per recipe and the
+VIDEO_ON_DEMAND recommenders, built on first use.
 
 `ensure_demo()` is cheap when the group exists and builds it otherwise (a few seconds of data
 generation, then training). A file lock makes parallel test workers and a running app wait
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import dataset, demo_data, events, group_files, paths
+from scoring import dataset, demo_data, events, group_files, paths, recipes
 from scoring.model import MODEL_FILE, SoftmaxModel
 
 #: Bump when the generator, the trainer or the files change, so existing demo folders rebuild.
@@ -43,6 +44,8 @@ REQUIRED_FILES = (paths.INTERACTIONS_FILE, paths.ITEMS_FILE, paths.USERS_FILE, M
                   paths.CAMPAIGNS_FILE)
 
 GROUP_NAME = "demo"
+#: The demo is also a domain dataset group: its recommenders are served by the same model.
+DOMAIN = recipes.VIDEO_ON_DEMAND
 SOLUTION = "demo-softmax"
 RANKING_SOLUTION = "demo-softmax-ranking"
 USER_PERSONALIZATION_RECIPE = "aws-user-personalization-v2"
@@ -93,7 +96,7 @@ def ensure_demo(data_dir: Path = paths.DEMO_DIR, *,
 
 #: Bump when campaigns_config changes: an existing build then gets the new campaigns.json
 #: (with the user's own filters kept) without retraining.
-DEMO_CONFIG_VERSION = 2
+DEMO_CONFIG_VERSION = 3
 DEMO_FILTERS: tuple[tuple[str, str], ...] = (
     ("exclude-watched", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'),
     ("genre", "INCLUDE ItemID WHERE Items.GENRES IN ($GENRES)"),
@@ -120,8 +123,9 @@ def refresh_config(data_dir: Path) -> None:
 def campaigns_config(created_at: int) -> dict[str, Any]:
     """campaigns.json of the demo group: one solution and campaign per recipe, one model.npz."""
     return {
-        "datasetGroup": {"name": GROUP_NAME, "createdAt": created_at},
+        "datasetGroup": {"name": GROUP_NAME, "createdAt": created_at, "domain": DOMAIN},
         **group_files.solutions_and_campaigns(GROUP_NAME, trained_at=created_at + 3600),
+        "recommenders": group_files.recommenders(GROUP_NAME, DOMAIN),
         "filters": [{"name": name, "filterExpression": expression, "createdAt": created_at}
                     for name, expression in DEMO_FILTERS],
         "eventTrackers": [group_files.event_tracker(GROUP_NAME, created_at)],

@@ -19,9 +19,21 @@ from scoring.service_models import service_model
 INVALID_INPUT = "InvalidInputException"
 NOT_FOUND = "ResourceNotFoundException"
 
-_STATUS = {INVALID_INPUT: 400, NOT_FOUND: 404, "InvalidNextTokenException": 400,
-           "LimitExceededException": 400, "ResourceInUseException": 400,
-           "ResourceAlreadyExistsException": 400}
+#: The status of an error whose shape models none: JSON 1.1 (the control plane) sends 400.
+DEFAULT_STATUS = 400
+
+
+def http_status(service: str, code: str) -> int:
+    """The HTTP status AWS sends for an error: the one botocore's model gives its shape, else 400.
+
+    The runtime and events models give InvalidInput 400 and ResourceNotFound 404; the control
+    plane's JSON 1.1 model gives no status at all, so every control-plane error is a 400.
+    """
+    model = service_model(service)
+    shape = next((s for s in model.error_shapes if s.name == code), None)
+    if shape is None:
+        return DEFAULT_STATUS
+    return int(shape.metadata.get("error", {}).get("httpStatusCode", DEFAULT_STATUS))
 
 
 @cache
@@ -35,7 +47,7 @@ def client_error(service: str, code: str, message: str, operation: str) -> bex.C
     response = {
         "Error": {"Code": code, "Message": message},
         "message": message,
-        "ResponseMetadata": {"HTTPStatusCode": _STATUS.get(code, 400), "HTTPHeaders": {}},
+        "ResponseMetadata": {"HTTPStatusCode": http_status(service, code), "HTTPHeaders": {}},
     }
     cls = service_exceptions(service).from_code(code)
     return cls(response, operation)

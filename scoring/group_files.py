@@ -42,7 +42,7 @@ Metrics = Mapping[str, float]
 def _campaign_config(recipe: str) -> dict[str, Any]:
     """Item metadata with recommendations on the user-personalization campaign, as the demo shows it."""
     config = dict(_CAMPAIGN_CONFIG)
-    if recipes.recipe_type(recipe) == recipes.USER_PERSONALIZATION:
+    if recipes.lookup(recipe).ordering == recipes.BY_USER:
         config["enableMetadataWithRecommendations"] = True
     return config
 
@@ -68,10 +68,10 @@ def solutions_and_campaigns(group: str, trained_at: int, *, metrics: Metrics | N
         solution = f"{group}-{solution_suffix}"
         entry: dict[str, Any] = {"name": solution, "recipe": recipe, "trainedAt": trained_at}
         if metrics is not None:
-            kind = recipes.recipe_type(recipe)
-            if kind == recipes.POPULAR_ITEMS and baseline is not None:
+            info = recipes.lookup(recipe)
+            if info.ordering == recipes.BY_POPULARITY and baseline is not None:
                 entry["metrics"] = dict(baseline)
-            elif kind in (recipes.USER_PERSONALIZATION, recipes.PERSONALIZED_RANKING):
+            elif info.scored:
                 entry["metrics"] = dict(metrics)
                 if baseline is not None:
                     entry["baselineMetrics"] = dict(baseline)
@@ -84,14 +84,18 @@ def solutions_and_campaigns(group: str, trained_at: int, *, metrics: Metrics | N
 
 def campaigns_config(group: str, created_at: int, trained_at: int, *,
                      metrics: Metrics | None = None, baseline: Metrics | None = None,
-                     source: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """campaigns.json of a user's dataset group: no filters yet, one event tracker, metrics per solution."""
+                     source: Mapping[str, Any] | None = None, domain: str | None = None) -> dict[str, Any]:
+    """campaigns.json of a user's dataset group: no filters yet, one event tracker, metrics per
+    solution; a domain group (VIDEO_ON_DEMAND, ECOMMERCE) also gets its domain's recommenders."""
     dataset_group: dict[str, Any] = {"name": group, "createdAt": created_at}
     if source:
         dataset_group["source"] = dict(source)
+    if domain:
+        dataset_group["domain"] = domain
     return {
         "datasetGroup": dataset_group,
         **solutions_and_campaigns(group, trained_at, metrics=metrics, baseline=baseline),
+        **({"recommenders": recommenders(group, domain)} if domain else {}),
         "filters": [],
         "eventTrackers": [event_tracker(group, created_at)],
     }
@@ -114,13 +118,52 @@ def stored_metrics(solution: Mapping[str, Any] | None, recipe: str,
     if solution is not None and "metrics" in solution:
         base = solution.get("baselineMetrics")
         return StoredMetrics(floats(solution["metrics"]), floats(base) if base else None)
-    kind = recipes.recipe_type(recipe)
+    info = recipes.lookup(recipe)
     baseline = model_meta.get("baseline_metrics")
-    if kind == recipes.POPULAR_ITEMS:
+    if info.ordering == recipes.BY_POPULARITY:
         return StoredMetrics(floats(baseline))
-    if kind == recipes.RELATED_ITEMS:
+    if not info.scored:
         return StoredMetrics()
     return StoredMetrics(floats(model_meta.get("metrics")), floats(baseline) if baseline else None)
+
+
+def recommender_metrics(recipe: str, model_meta: Mapping[str, Any]) -> dict[str, float]:
+    """DescribeRecommender's modelMetrics: what the served model measured for the use case's
+    ordering (the softmax model's for user-based ones, popularity's for popular ones, none for
+    item-based ones, which the hold-out of a user's next items does not measure)."""
+    ordering = recipes.lookup(recipe).ordering
+    key = {recipes.BY_USER: "metrics", recipes.BY_POPULARITY: "baseline_metrics"}.get(ordering)
+    return {str(k): float(v) for k, v in dict(model_meta.get(key) or {}).items()} if key else {}
+
+
+#: (recommender suffix, use case) of each domain's recommenders, in the order the picker lists them.
+RECOMMENDERS: dict[str, tuple[tuple[str, str], ...]] = {
+    recipes.VIDEO_ON_DEMAND: (
+        ("top-picks", "aws-vod-top-picks"),
+        ("because-you-watched-x", "aws-vod-because-you-watched-x"),
+        ("more-like-x", "aws-vod-more-like-x"),
+        ("most-popular", "aws-vod-most-popular"),
+        ("trending-now", "aws-vod-trending-now"),
+    ),
+    recipes.ECOMMERCE: (
+        ("recommended-for-you", "aws-ecomm-recommended-for-you"),
+        ("customers-who-viewed-x", "aws-ecomm-customers-who-viewed-x-also-viewed"),
+        ("frequently-bought-together", "aws-ecomm-frequently-bought-together"),
+        ("most-viewed", "aws-ecomm-popular-items-by-views"),
+        ("best-sellers", "aws-ecomm-popular-items-by-purchases"),
+    ),
+}
+
+
+def recommenders(group: str, domain: str | None) -> list[dict[str, Any]]:
+    """The "recommenders" list of a domain dataset group: one per use case of the domain."""
+    if domain is None:
+        return []
+    if domain not in RECOMMENDERS:
+        raise ValueError(f"Unknown domain {domain!r}: use one of {', '.join(RECOMMENDERS)}.")
+    config = {"minRecommendationRequestsPerSecond": 1, "enableMetadataWithRecommendations": False}
+    return [{"name": f"{group}-{suffix}", "recipe": recipe, "recommenderConfig": dict(config)}
+            for suffix, recipe in RECOMMENDERS[domain]]
 
 
 def event_tracker(group: str, created_at: int) -> dict[str, Any]:

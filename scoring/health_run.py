@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import dataset, errors, recipes
+from scoring.clients import BatchRecommender, RuntimeClient
 from scoring.health_metrics import Catalogue, RecLists
 from scoring.local_group import LocalGroup
 from scoring.model import SoftmaxModel
@@ -187,7 +188,7 @@ def item_id_array(model: SoftmaxModel) -> np.ndarray:
     return np.array(item_id_list(model), dtype=object)
 
 
-def block_lists(runtime: Any, campaign_arn: str, user_ids: Sequence[str], k: int,
+def block_lists(runtime: BatchRecommender, campaign_arn: str, user_ids: Sequence[str], k: int,
                 context: Mapping[str, str] | None = None, *, block: int = BLOCK,
                 progress: Progress | None = None, cancel: threading.Event | None = None,
                 workers: int | None = None) -> RunResult:
@@ -258,10 +259,11 @@ def _add_record(out: RunResult, record: Mapping[str, Any]) -> None:
     out.lists.scores.append(scores if scores is not None else [None] * len(items))
 
 
-def supports_blocks(runtime: Any, kind: str) -> bool:
-    """True where the client can score users in blocks (the local client, user or popular recipes)."""
-    return hasattr(runtime, "batch_recommendations") and kind in (recipes.USER_PERSONALIZATION,
-                                                                  recipes.POPULAR_ITEMS)
+def supports_blocks(runtime: RuntimeClient, recipe: recipes.Recipe) -> bool:
+    """True where the client can score users in blocks (the local client, a campaign of a user or
+    popularity recipe; recommenders take the call path)."""
+    return isinstance(runtime, BatchRecommender) and not recipe.is_use_case \
+        and recipe.ordering in (recipes.BY_USER, recipes.BY_POPULARITY)
 
 
 # -- the call path (live campaigns, and recipes without a block path) ---------------------------
@@ -286,33 +288,32 @@ class RateLimiter:
             self._sleep(slot - now)
 
 
-def request_for(kind: str, campaign_arn: str, user_id: str, k: int, context: Mapping[str, str] | None,
+def request_for(recipe: recipes.Recipe, campaign_arn: str, user_id: str, k: int, context: Mapping[str, str] | None,
                 candidates: Sequence[str] | None,
                 filters: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """The boto3 call that gives one user's list for the recipe type.
+    """The boto3 call that gives one user's list for the recipe (or the recommender's use case).
 
     Related items: the "user" is a seed item ID (GetRecommendations with itemId). Ranking: the
     campaign ranks the same candidate items for every user and the top K of its ranking count.
     `filters`: filterArn (+ filterValues) sent with every call, as a batch job's filter would be.
     """
-    params: dict[str, Any] = {"campaignArn": campaign_arn}
-    if kind == recipes.PERSONALIZED_RANKING:
+    params: dict[str, Any] = {recipe.arn_param: campaign_arn}
+    if recipe.ranks_input_list:
         params |= {"userId": user_id, "inputList": list(candidates or [])}
-    elif kind == recipes.RELATED_ITEMS:
+    elif recipe.seeded_by_item:
         params |= {"itemId": user_id, "numResults": k}
     else:
         params |= {"userId": user_id, "numResults": k}
-    if context and kind != recipes.RELATED_ITEMS:
+    if context and not recipe.seeded_by_item:
         params["context"] = dict(context)
     params |= dict(filters or {})
-    method = "get_personalized_ranking" if kind == recipes.PERSONALIZED_RANKING else "get_recommendations"
-    return method, params
+    return recipe.operation, params
 
 
-def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[str, str] | None,
+def _one(runtime: RuntimeClient, recipe: recipes.Recipe, arn: str, user: str, k: int, context: Mapping[str, str] | None,
          candidates: Sequence[str] | None, limiter: RateLimiter | None,
          filters: Mapping[str, Any] | None = None) -> tuple[list[str], list[float | None]]:
-    method, params = request_for(kind, arn, user, k, context, candidates, filters)
+    method, params = request_for(recipe, arn, user, k, context, candidates, filters)
     if limiter is not None:
         limiter.acquire()
     response = getattr(runtime, method)(**params)
@@ -320,7 +321,7 @@ def _one(runtime: Any, kind: str, arn: str, user: str, k: int, context: Mapping[
     return [str(i["itemId"]) for i in items], [i.get("score") for i in items]
 
 
-def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[str], k: int,
+def call_lists(runtime: RuntimeClient, recipe: recipes.Recipe, campaign_arn: str, user_ids: Sequence[str], k: int,
                context: Mapping[str, str] | None = None, *, candidates: Sequence[str] | None = None,
                workers: int = DEFAULT_WORKERS, max_tps: float = MAX_TPS, progress: Progress | None = None,
                cancel: threading.Event | None = None, filters: Mapping[str, Any] | None = None) -> RunResult:
@@ -334,7 +335,7 @@ def call_lists(runtime: Any, kind: str, campaign_arn: str, user_ids: Sequence[st
     def run(i: int) -> None:
         user = user_ids[i]
         try:
-            answers[i] = _one(runtime, kind, campaign_arn, user, k, context, candidates, limiter, filters)
+            answers[i] = _one(runtime, recipe, campaign_arn, user, k, context, candidates, limiter, filters)
         except Exception as exc:  # collected per user: one bad ID must not stop the run
             problem = errors.explain(exc)
             answers[i] = UserError(user, problem.code, problem.message)
@@ -465,19 +466,22 @@ def ranking_candidates(catalogue: Catalogue | None, n: int = RANKING_CANDIDATES)
     return popularity_lists(["_"], catalogue, n).items[0]
 
 
-def measures(kind: str) -> str:
-    """What the health check measures for a recipe type (shown on the page)."""
-    if kind == recipes.PERSONALIZED_RANKING:
+def measures(recipe: recipes.Recipe) -> str:
+    """What the health check measures for a recipe or use case (shown on the page)."""
+    if recipe.ranks_input_list:
         return (f"Personalized ranking: every user's ranking of the same {RANKING_CANDIDATES} most popular "
                 "items (or the items you list); the metrics describe the top K of those rankings, so coverage "
                 "is bounded by the candidate list and scores are softmax over the list, not the catalogue.")
-    if kind == recipes.RELATED_ITEMS:
+    if recipe.seeded_by_item:
         return ("Related items: the \"users\" are seed item IDs and each list is the items related to one "
                 "seed. Personalisation then says how different the lists of different seeds are; there "
                 "are no scores and no interactions to check.")
-    if kind == recipes.POPULAR_ITEMS:
+    if recipe.ordering in (recipes.BY_POPULARITY, recipes.BY_TRENDING):
         return ("Popular items: every user gets the same list by design, so personalisation is 0 and all "
                 "users share one list; coverage and popularity show how narrow it is. No scores.")
+    if not recipe.scored:
+        return (f"{recipe.label}: each user's top K of GetRecommendations; a domain recommender returns "
+                "no scores, so the score flags do not apply.")
     return ("User personalization: each user's top K of GetRecommendations, scored by a softmax over "
             "the whole catalogue.")
 

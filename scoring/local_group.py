@@ -32,6 +32,8 @@ from scoring.model import MODEL_FILE, History, SoftmaxModel
 from scoring.schemas import DatasetSchema, filter_schema, load_schemas
 
 FILTERS_LOCK = ".campaigns.lock"
+#: Seconds of the newest interactions Trending now compares with the same span before them.
+TREND_WINDOW = 7 * 86_400
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,38 @@ class Campaign:
         return recipes.recipe_arn(self.recipe)
 
     @property
+    def info(self) -> recipes.Recipe:
+        return recipes.lookup(self.recipe)
+
+    @property
     def kind(self) -> str:
-        return recipes.recipe_type(self.recipe)
+        return self.info.kind
+
+
+@dataclass(frozen=True)
+class Recommender:
+    """One recommender of campaigns.json: a domain use case served by the group's trained model."""
+
+    name: str
+    recipe: str
+    config: dict[str, Any]
+    created: datetime
+
+    @property
+    def arn(self) -> str:
+        return arns.local_arn("recommender", self.name)
+
+    @property
+    def recipe_arn(self) -> str:
+        return recipes.recipe_arn(self.recipe)
+
+    @property
+    def info(self) -> recipes.Recipe:
+        return recipes.lookup(self.recipe)
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
 
 
 def _timestamp(value: Any) -> datetime:
@@ -140,11 +172,18 @@ class LocalGroup:
         types = frame["EVENT_TYPE"].tolist()[::-1] if "EVENT_TYPE" in frame else [""] * len(items)
         return History(items, model.event_codes([str(t) for t in types]))
 
-    def request_vector(self, user_id: str | None,
-                       context: Mapping[str, str] | None = None) -> tuple[np.ndarray, bool]:
+    def request_vector(self, user_id: str | None, context: Mapping[str, str] | None = None,
+                       seed: str | None = None) -> tuple[np.ndarray, bool]:
         """w̄_u for a request (the user's history, recorded events first, encoded, plus context),
-        and whether the user has any history at all (no: popular items, "Popular item")."""
+        and whether the user has any history at all (no: popular items, "Popular item").
+
+        `seed`: an item the user is taken to have just interacted with ("Because you watched X"),
+        newest in the history, with the average event weight.
+        """
         recent = self.recorded_history(user_id)
+        if seed is not None:
+            row = self.model.item_rows([seed])
+            recent = History(row, np.full(1, -1, dtype=np.int64)).then(recent) if row[0] >= 0 else recent
         known = len(recent) > 0 or (user_id is not None and self.model.knows_user(user_id))
         return self.model.user_vector(user_id, context, recent=recent), known
 
@@ -191,6 +230,59 @@ class LocalGroup:
 
     def campaign(self, arn: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.arn == arn), None)
+
+    @property
+    def domain(self) -> str | None:
+        """VIDEO_ON_DEMAND or ECOMMERCE for a domain dataset group, None for a Custom one."""
+        return self.config.get("datasetGroup", {}).get("domain") or None
+
+    @cached_property
+    def recommenders(self) -> list[Recommender]:
+        created = self.config.get("datasetGroup", {}).get("createdAt")
+        return [Recommender(name=r["name"], recipe=r["recipe"], config=dict(r.get("recommenderConfig", {})),
+                            created=_timestamp(r.get("createdAt", created)))
+                for r in self.config.get("recommenders", [])]
+
+    def recommender(self, arn: str) -> Recommender | None:
+        return next((r for r in self.recommenders if r.arn == arn), None)
+
+    def popularity(self, event_type: str | None = None) -> np.ndarray:
+        """Training interaction counts per item row; with an event type ("View", "Purchase"), the
+        counts of that type (case ignored), or all counts when the data has none of that type."""
+        if event_type is None:
+            return self.model.item_popularity
+        key = event_type.lower()
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_popularity_by_type", {})
+        if key not in cache:
+            frame = _interactions(self.path)
+            counts = np.zeros(self.model.n_items, dtype=np.float64)
+            if frame is not None and "EVENT_TYPE" in frame:
+                chosen = frame.loc[frame["EVENT_TYPE"].str.lower() == key, "ITEM_ID"]
+                rows = self.model.item_rows([str(i) for i in chosen.tolist()])
+                np.add.at(counts, rows[rows >= 0], 1.0)
+            if not counts.any():
+                counts = self.model.item_popularity.astype(np.float64)
+            cache[key] = counts
+        return cache[key]
+
+    @cached_property
+    def trending(self) -> np.ndarray:
+        """Per item row, how much more it was interacted with in the data's newest week than in
+        the week before (Trending now; the service's trend interval is not published)."""
+        model = self.model
+        frame = _interactions(self.path)
+        out = np.zeros(model.n_items, dtype=np.float64)
+        if frame is None or len(frame) == 0:
+            return out
+        times = frame["TIMESTAMP"].astype(np.int64).to_numpy()
+        newest = int(times.max())
+        window = max(1, min(TREND_WINDOW, (newest - int(times.min())) // 2))
+        rows = model.item_rows([str(i) for i in frame["ITEM_ID"].tolist()])
+        recent = (times > newest - window) & (rows >= 0)
+        before = (times <= newest - window) & (times > newest - 2 * window) & (rows >= 0)
+        np.add.at(out, rows[recent], 1.0)
+        np.subtract.at(out, rows[before], 1.0)
+        return out
 
     def solutions(self) -> list[dict[str, Any]]:
         return list(self.config.get("solutions", []))

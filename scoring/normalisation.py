@@ -34,9 +34,13 @@ IDENTITY_COLUMNS: tuple[str, ...] = (
 # -- what can be normalised -------------------------------------------------------------------
 def unscored_reason(kind: str, recipe: str) -> str | None:
     """Why a recipe has nothing to normalise, or None when its responses carry scores."""
-    if recipes.has_scores(recipe):
+    info = recipes.lookup(recipe)
+    if info.scored:
         return None
-    if kind == recipes.RELATED_ITEMS:
+    if info.is_use_case:
+        return (f"{recipe} is a domain recommender ({info.label}): Amazon Personalize returns no scores "
+                "for domain recommenders, so there is nothing to normalise.")
+    if info.seeded_by_item:
         return (f"{recipe} returns related items without scores: they are neighbours of one item, "
                 "not a probability distribution over the catalogue, so there is nothing to normalise.")
     return (f"{recipe} returns items by popularity without scores: no softmax is involved, "

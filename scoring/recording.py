@@ -25,8 +25,6 @@ from scoring.events import field_to_camel
 from scoring.events_client import MAX_EVENT_PROPERTIES, MAX_ID
 from scoring.requests import RequestError
 
-#: Recipes whose lists react to events at once (PERSONALIZE.md, "Recording events").
-REAL_TIME_KINDS = frozenset({recipes.USER_PERSONALIZATION, recipes.PERSONALIZED_RANKING})
 
 #: The text the person must confirm before anything is sent to a live event tracker.
 LIVE_WARNING = ("These events are written to the production Interactions dataset of {group} and change "
@@ -35,9 +33,10 @@ LIVE_WARNING = ("These events are written to the production Interactions dataset
 DEFAULT_EVENT_TYPES = ("click",)
 
 
-def records_events(kind: str) -> bool:
-    """Whether a campaign of this recipe type offers the "Record events" panel."""
-    return kind in REAL_TIME_KINDS
+def records_events(recipe: recipes.Recipe) -> bool:
+    """Whether a campaign of this recipe offers the "Record events" panel: its lists react to
+    events at once (PERSONALIZE.md, "Recording events")."""
+    return recipe.real_time
 
 
 def event_types(group_path: Path | None) -> list[str]:

@@ -22,8 +22,8 @@ _ITEM_SEPARATORS = re.compile(r"[\s,;]+")
 _CONTEXT_KEY = re.compile(r"[A-Za-z\d_]+")
 
 #: boto3 method of each operation (the form speaks method names, the snippet too).
-RECOMMENDATIONS = "get_recommendations"
-RANKING = "get_personalized_ranking"
+RECOMMENDATIONS = recipes.RECOMMENDATIONS
+RANKING = recipes.RANKING
 
 
 class RequestError(ValueError):
@@ -55,8 +55,8 @@ class PromotionInputs:
 class FormInputs:
     """What the test form holds, as typed (strings are stripped when the request is built)."""
 
-    campaign_arn: str
-    kind: str = recipes.USER_PERSONALIZATION
+    campaign_arn: str  # a campaign's ARN, or a recommender's for a domain use case
+    recipe: recipes.Recipe = recipes.REGISTRY["aws-user-personalization-v2"]
     user_id: str = ""
     item_id: str = ""
     items_text: str = ""
@@ -165,25 +165,27 @@ def _promotion(p: PromotionInputs) -> dict[str, Any]:
 
 
 def build_request(inputs: FormInputs) -> tuple[str, dict[str, Any]]:
-    """(boto3 method name, keyword arguments) for the campaign's recipe type.
+    """(boto3 method name, keyword arguments) for the campaign's recipe or the recommender's use case.
 
     Raises RequestError with a message naming the missing or wrong field.
     """
+    recipe = inputs.recipe
     if not inputs.campaign_arn:
-        raise RequestError("Pick a campaign in the sidebar first.")
-    spec = recipes.form_for(inputs.kind)
-    params: dict[str, Any] = {"campaignArn": inputs.campaign_arn}
+        raise RequestError("Pick a campaign or recommender in the sidebar first.")
+    spec = recipe.form
+    params: dict[str, Any] = {recipe.arn_param: inputs.campaign_arn}
     user_id = _id(inputs.user_id, "User ID")
+    served_by = "recommender" if recipe.is_use_case else "campaign"
 
-    if spec.needs_item:
+    if spec.needs_item or (recipe.takes_item and inputs.item_id.strip()):
         item_id = _id(inputs.item_id, "Item ID")
         if not item_id:
-            raise RequestError("Enter an item ID: this campaign recommends items related to one item.")
+            raise RequestError(f"Enter an item ID: this {served_by} recommends items related to one item.")
         params["itemId"] = item_id
-    elif user_id:
+    if spec.shows_user and user_id:
         params["userId"] = user_id
-    elif inputs.kind != recipes.POPULAR_ITEMS:
-        raise RequestError("Enter a user ID: this campaign personalizes for one user.")
+    elif spec.needs_user:
+        raise RequestError(f"Enter a user ID: this {served_by} personalizes for one user.")
 
     if spec.needs_item_list:
         items = parse_item_list(inputs.items_text)
@@ -208,7 +210,8 @@ def build_request(inputs: FormInputs) -> tuple[str, dict[str, Any]]:
         values = filter_values(inputs.filter)
         if values:
             params["filterValues"] = values
-    if inputs.promotion is not None and inputs.promotion.filter.arn and not spec.needs_item_list:
+    if inputs.promotion is not None and inputs.promotion.filter.arn and recipe.promotions \
+            and not spec.needs_item_list:
         params["promotions"] = [_promotion(inputs.promotion)]
     if inputs.metadata_columns:
         if len(inputs.metadata_columns) > validation.MAX_METADATA_COLUMNS:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import cards, csv_safe
+from scoring.clients import CatalogueScorer, RuntimeClient
 
 #: Item metadata columns shown next to the results, when the items data has them.
 METADATA_COLUMNS: tuple[str, ...] = ("TITLE", "GENRES", "YEAR")
@@ -193,16 +194,15 @@ def metrics_table(metrics: Mapping[str, float]) -> pd.DataFrame:
     })
 
 
-def catalogue_scores(runtime: Any, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+def catalogue_scores(runtime: RuntimeClient, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
     """(item IDs, catalogue scores) for the request's user and context, where the source knows them.
 
     Only local clients can score the whole catalogue (`catalogue_scores`, not a boto3 method);
     a live campaign returns None here and the page simply skips the distribution chart.
     """
-    score_all = getattr(runtime, "catalogue_scores", None)
-    if score_all is None or "itemId" in params:
-        return None
-    answer = score_all(campaignArn=params["campaignArn"], userId=params.get("userId"),
+    if not isinstance(runtime, CatalogueScorer) or "itemId" in params or "campaignArn" not in params:
+        return None  # a live client, an item's neighbours or a recommender: no catalogue scores
+    answer = runtime.catalogue_scores(campaignArn=params["campaignArn"], userId=params.get("userId"),
                        context=params.get("context"))
     if answer is None:
         return None

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from scoring import errors, filters, promotions, recipes, validation
-from scoring.local_group import Campaign, LocalGroup
+from scoring.local_group import Campaign, LocalGroup, Recommender
 from scoring.softmax import scan_top_k, softmax, top_k
 
 SERVICE = "personalize-runtime"
@@ -82,10 +82,8 @@ class LocalRuntimeClient:
         op = "GetRecommendations"
         validation.check_boto3_params(SERVICE, op, params)
         self._invalid_if(validation.recommendations_problem(params), op)
-        if params.get("recommenderArn"):
-            raise self._error(errors.NOT_FOUND, f"Recommender {params['recommenderArn']} not found.", op)
-        campaign = self._campaign(params["campaignArn"], op)
-        if campaign.kind == recipes.PERSONALIZED_RANKING:
+        campaign = self._served(params, op)
+        if campaign.info.ranks_input_list:
             raise self._error(errors.INVALID_INPUT, "GetRecommendations is not supported by a campaign "
                               "of a personalized-ranking recipe: call GetPersonalizedRanking.", op)
         self._check_metadata(campaign, params, op)
@@ -122,7 +120,7 @@ class LocalRuntimeClient:
         validation.check_boto3_params(SERVICE, op, params)
         self._invalid_if(validation.ranking_problem(params), op)
         campaign = self._campaign(params["campaignArn"], op)
-        if campaign.kind != recipes.PERSONALIZED_RANKING:
+        if not campaign.info.ranks_input_list:
             raise self._error(errors.INVALID_INPUT, "GetPersonalizedRanking needs a campaign of a "
                               "personalized-ranking recipe: call GetRecommendations.", op)
         self._check_metadata(campaign, params, op)
@@ -148,22 +146,37 @@ class LocalRuntimeClient:
         return {"personalizedRanking": ranked, "recommendationId": _recommendation_id(),
                 "ResponseMetadata": _response_metadata()}
 
-    def _order(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> _Order:
-        """How the campaign's recipe ranks the whole catalogue for this request."""
+    def _order(self, served: Campaign | Recommender, params: Mapping[str, Any], op: str) -> _Order:
+        """How the campaign's recipe (or the recommender's use case) ranks the whole catalogue."""
         model = self.group.model
-        if campaign.kind == recipes.RELATED_ITEMS:
+        info = served.info
+        self._require_ids(served, params, op)
+        if info.ordering == recipes.BY_ITEM:
             return self._related_order(params.get("itemId"), op)
-        if campaign.kind == recipes.POPULAR_ITEMS:
-            return _Order(model.item_popularity, False, None)
-        # USER_PERSONALIZATION: softmax over the catalogue for w̄_u (history + context).
+        if info.ordering == recipes.BY_POPULARITY:
+            return _Order(self.group.popularity(info.event_type), False, None)
+        if info.ordering == recipes.BY_TRENDING:
+            # Growth first; among equal growth, the more popular item (a stable, total order).
+            spread = float(model.item_popularity.max(initial=0.0)) + 1.0
+            return _Order(self.group.trending + model.item_popularity / spread, False, None)
+        # BY_USER: softmax over the catalogue for w̄_u (history + context). BY_USER_AND_ITEM
+        # ("Because you watched X"): the same, as if the user had just interacted with the item.
         user_id = params.get("userId")
-        if not user_id:
-            raise self._error(errors.INVALID_INPUT, "userId is required for a campaign of a "
-                              "user-personalization recipe.", op)
-        vector, known = self.group.request_vector(user_id, params.get("context"))
+        seed = params.get("itemId") if info.ordering == recipes.BY_USER_AND_ITEM else None
+        vector, known = self.group.request_vector(user_id, params.get("context"), seed=seed)
         logits = model.logits(vector)  # float32
         reason = None if known else [POPULAR_REASON]
-        return _Order(logits, True, reason)
+        return _Order(logits, info.scored, reason)
+
+    def _require_ids(self, served: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
+        """userId / itemId as the recipe or use case requires them (PERSONALIZE.md)."""
+        form, info = served.info.form, served.info
+        what = (f"a recommender of the {info.label} use case" if info.is_use_case
+                else f"a campaign of a {info.kind.lower().replace('_', '-')} recipe")
+        if form.needs_user and not params.get("userId"):
+            raise self._error(errors.INVALID_INPUT, f"userId is required for {what}.", op)
+        if form.needs_item and not params.get("itemId"):
+            raise self._error(errors.INVALID_INPUT, f"itemId is required for {what}.", op)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:
         """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.
@@ -193,7 +206,7 @@ class LocalRuntimeClient:
         the one GetRecommendations uses, so a served score equals its catalogue score exactly.
         """
         campaign = self._campaign(campaignArn, "GetRecommendations")
-        if not recipes.has_scores(campaign.recipe):
+        if not campaign.info.scored:
             return None
         model = self.group.model
         logits = model.logits(self.group.user_vector(userId, context))
@@ -207,6 +220,19 @@ class LocalRuntimeClient:
     def _invalid_if(self, message: str | None, op: str) -> None:
         if message:
             raise self._error(errors.INVALID_INPUT, message, op)
+
+    def _served(self, params: Mapping[str, Any], op: str) -> Campaign | Recommender:
+        """The campaign or recommender a GetRecommendations request names (validation made it one)."""
+        arn = params.get("recommenderArn")
+        if not arn:
+            return self._campaign(params["campaignArn"], op)
+        recommender = self.group.recommender(arn)
+        if recommender is None:
+            raise self._error(errors.NOT_FOUND, f"Recommender {arn} does not exist.", op)
+        if not recommender.info.promotions and params.get("promotions"):
+            raise self._error(errors.INVALID_INPUT, f"The {recommender.info.label} use case does not take "
+                              "promotions.", op)
+        return recommender
 
     def _campaign(self, arn: str, op: str) -> Campaign:
         campaign = self.group.campaign(arn)
@@ -246,13 +272,14 @@ class LocalRuntimeClient:
         mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op)
         return _Promotion(str(p["name"]), int(p["percentPromotedItems"]), mask)
 
-    def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
+    def _check_metadata(self, campaign: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
         columns = (params.get("metadataColumns") or {}).get("ITEMS")
         if not columns:
             return
         if not campaign.config.get("enableMetadataWithRecommendations"):
-            raise self._error(errors.INVALID_INPUT, "metadataColumns needs a campaign with "
-                              "campaignConfig.enableMetadataWithRecommendations set to true.", op)
+            config = "recommenderConfig" if isinstance(campaign, Recommender) else "campaignConfig"
+            raise self._error(errors.INVALID_INPUT, f"metadataColumns needs a {config} with "
+                              "enableMetadataWithRecommendations set to true.", op)
         items = self.group.items
         missing = [c for c in columns if items is None or c not in items.columns]
         if missing:
@@ -298,7 +325,7 @@ class LocalRuntimeClient:
             probe["context"] = dict(context)
         self._invalid_if(validation.recommendations_problem(probe), op)
         campaign = self._campaign(campaignArn, op)
-        if campaign.kind not in (recipes.USER_PERSONALIZATION, recipes.POPULAR_ITEMS):
+        if campaign.info.ordering not in (recipes.BY_USER, recipes.BY_POPULARITY):
             raise self._error(errors.INVALID_INPUT, "batch_recommendations serves user-personalization and "
                               "popularity campaigns: call GetRecommendations or GetPersonalizedRanking.", op)
         model = self.group.model
@@ -309,7 +336,7 @@ class LocalRuntimeClient:
             if not u or len(u) > validation.MAX_ID:
                 records[i] = {"input": {"userId": u}, "output": None, "error": "userId is required." if not u
                               else f"userId is longer than {validation.MAX_ID} characters."}
-        if campaign.kind == recipes.POPULAR_ITEMS:
+        if campaign.info.ordering == recipes.BY_POPULARITY:
             popular = model.item_ids[top_k(model.item_popularity, num)].tolist()
             for i in ok:
                 records[i] = {"input": {"userId": userIds[i]}, "output": {"recommendedItems": list(popular)},

@@ -161,7 +161,7 @@ def request_state(params: Mapping[str, object]) -> dict[str, object]:
     assert isinstance(metadata, Mapping)
     percent = promotion.get("percentPromotedItems")
     out: dict[str, object] = {
-        "campaign": params.get("campaignArn"),
+        "campaign": params.get("campaignArn") or params.get("recommenderArn"),
         "user_id": str(params.get("userId") or ""),
         "item_id": str(params.get("itemId") or ""),
         "items": tuple(str(i) for i in items),  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ it with Personalize's evaluation protocol beside the popularity baseline, and wr
 local dataset group (scoring.user_groups) that the console and `make serve` list.
 
     python -m scoring.train DATA_DIR [--name NAME] [--out DIR] [--replace] [--refit]
+                                     [--domain VIDEO_ON_DEMAND|ECOMMERCE]
 
 Exit codes: 0 trained, 2 the data or the name was refused (problems on stderr).
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from scoring import importing, paths, user_groups
+from scoring import arns, group_files, importing, paths, recipes, user_groups
 from scoring.evaluation import protocol_description
 from scoring.training import DIM, EPOCHS, format_metrics
 
@@ -70,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--refit", action="store_true",
                         help="after the hold-out run, train again on every interaction to serve")
+    parser.add_argument("--domain", choices=recipes.DOMAINS,
+                        help="make it a domain dataset group: it also gets the domain's recommenders "
+                        "(Top picks for you, Because you watched X, ... / Recommended for you, ...)")
     args = parser.parse_args(argv)
     source = Path(args.data_dir)
     # The group is named after its folder: --out's, else DATA_DIR's.
@@ -77,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         user_groups.suggested_name(Path(args.out or source).resolve().name)
     out = Path(args.out) if args.out is not None else paths.DATA_ROOT / name
     settings = user_groups.TrainingSettings(dim=args.dim, epochs=args.epochs, seed=args.seed,
-                                            refit=args.refit)
+                                            refit=args.refit, domain=args.domain)
     progress = _printer(sys.stdout)
     try:
         if out.resolve() == source.resolve():
@@ -108,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"trained in {created.training_seconds:.1f} s; wrote the dataset group "
           f"{created.name!r} to {created.path}")
     print(f"campaign: {created.campaign_arn}")
+    if args.domain:
+        print(f"{args.domain} recommenders: " + ", ".join(
+            arns.local_arn("recommender", r["name"]) for r in group_files.recommenders(created.name, args.domain)))
     return 0
 
 

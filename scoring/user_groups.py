@@ -71,6 +71,9 @@ class TrainingSettings:
     epochs: int = EPOCHS
     seed: int = 0
     refit: bool = False
+    #: Not for training: the domain (VIDEO_ON_DEMAND, ECOMMERCE) whose recommenders the group gets;
+    #: None keeps a retrained group's domain (a new group is then Custom).
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,8 @@ def _train_into(folder: Path, name: str, report: importing.ImportReport,
     baseline = dict(model.meta["baseline_metrics"])
     config = group_files.campaigns_config(
         name, created_at, now, metrics=metrics, baseline=baseline,
-        source={"importedFrom": origin, "files": list(report.files)})
+        source={"importedFrom": origin, "files": list(report.files)},
+        domain=settings.domain or previous.get("datasetGroup", {}).get("domain"))
     return Created(name, folder, report, metrics, baseline,
                    float(model.meta.get("holdout", {}).get("training_seconds", 0.0))), config
 

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 import streamlit as st
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from streamlit.testing.v1 import AppTest
 
@@ -117,8 +118,10 @@ class LiveAws:
             return self.events
         return self.runtime if service == "personalize-runtime" else self.control
 
-    def queue_campaign(self, *, paged: bool = True) -> None:
-        """ListCampaigns over two pages, then DescribeCampaign and DescribeSolutionVersion."""
+    def queue_campaign(self, *, paged: bool = True, recommenders: Exception | None = None) -> None:
+        """ListCampaigns over two pages, then DescribeCampaign and DescribeSolutionVersion.
+
+        `recommenders`: the ListRecommenders failure the sidebar meets after ListCampaigns."""
         first = {"name": "movies-live", "campaignArn": LIVE_ARN, "status": "ACTIVE",
                  "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN}
         second = {"name": "movies-ranking", "campaignArn": LIVE_ARN_2, "status": "ACTIVE",
@@ -130,6 +133,9 @@ class LiveAws:
                                            {"maxResults": 100, "nextToken": "page-2"})
         else:
             self.control_stub.add_response("list_campaigns", {"campaigns": [first, second]})
+        if isinstance(recommenders, ClientError):
+            error = recommenders.response["Error"]
+            self.control_stub.add_client_error("list_recommenders", error["Code"], error["Message"])
         self.control_stub.add_response("describe_campaign", {"campaign": {
             "name": "movies-live", "campaignArn": LIVE_ARN, "solutionVersionArn": LIVE_VERSION,
             "minProvisionedTPS": 2, "status": "ACTIVE", "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN,

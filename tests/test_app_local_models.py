@@ -226,3 +226,14 @@ def test_the_page_works_while_the_sidebar_points_at_aws(live_aws: LiveAws) -> No
     assert not at.exception
     assert table_of(at, "Dataset group")["Dataset group"].tolist() == ["demo (demo)"]
     assert at.button(key="lm_train")
+
+
+def test_a_domain_group_gets_its_recommenders_in_the_picker(data_root: Path) -> None:
+    at = local_models_page()
+    at.selectbox(key="lm_domain").set_value("ECOMMERCE")
+    at = upload(at, small_data.files(), "shop")
+    assert not at.exception and not errors_of(at)
+    at.selectbox(key="local_group").set_value("shop").run()
+    options = at.selectbox(key="campaign_arn").options
+    assert "shop-recommended-for-you · Recommended for you" in options and len(options) == 4 + 5
+    assert "shop-related-items · SIMS" in options  # a local campaign is labelled with its recipe

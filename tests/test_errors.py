@@ -88,3 +88,15 @@ def test_a_stubbed_access_denied_is_explained() -> None:
     problem = errors.explain(caught.value)
     assert problem.code == "AccessDeniedException"
     assert "personalize:ListCampaigns" in problem.message
+
+
+@pytest.mark.parametrize("service, code, status", [
+    ("personalize", "ResourceNotFoundException", 400),  # JSON 1.1: no modelled status
+    ("personalize", "LimitExceededException", 400),
+    ("personalize-runtime", "ResourceNotFoundException", 404),
+    ("personalize-runtime", "InvalidInputException", 400),
+    ("personalize-events", "ResourceInUseException", 409),
+    ("personalize-runtime", "NoSuchCodeException", 400),
+])
+def test_error_statuses_follow_the_service_model(service: str, code: str, status: int) -> None:
+    assert errors.http_status(service, code) == status

@@ -21,6 +21,10 @@ RANK = arns.local_arn("campaign", "demo-personalized-ranking")
 SIMS = arns.local_arn("campaign", "demo-related-items")
 LIVE = "arn:aws:personalize:us-east-1:123456789012:campaign/live"
 
+USER_RECIPE = recipes.lookup("aws-user-personalization-v2")
+RANKING_RECIPE = recipes.lookup("aws-personalized-ranking-v2")
+SIMS_RECIPE = recipes.lookup("aws-sims")
+
 
 @pytest.fixture(scope="module")
 def runtime(demo_dir: Path) -> Any:
@@ -95,17 +99,17 @@ def test_cancel_between_blocks_keeps_what_was_done(runtime: Any) -> None:
 
 def test_call_path_on_the_local_client_equals_the_block_path(runtime: Any) -> None:
     users = [str(u) for u in runtime.group.model.user_ids[:40]] + ["new-9"]
-    calls = health_run.call_lists(runtime, recipes.USER_PERSONALIZATION, REC, users, 10,
+    calls = health_run.call_lists(runtime, USER_RECIPE, REC, users, 10,
                                   {"DEVICE": "desktop"}, workers=4)
     block = health_run.block_lists(runtime, REC, users, 10, {"DEVICE": "desktop"})
     assert calls.lists.user_ids == users and calls.lists.items == block.lists.items
 
 
 def test_call_path_for_ranking_and_related_items(runtime: Any) -> None:
-    ranked = health_run.call_lists(runtime, recipes.PERSONALIZED_RANKING, RANK, ["1", "2"], 3,
+    ranked = health_run.call_lists(runtime, RANKING_RECIPE, RANK, ["1", "2"], 3,
                                    candidates=["10", "20", "30", "40"], workers=2)
     assert all(len(items) == 3 and set(items) <= {"10", "20", "30", "40"} for items in ranked.lists.items)
-    related = health_run.call_lists(runtime, recipes.RELATED_ITEMS, SIMS, ["10", "11"], 4, workers=1)
+    related = health_run.call_lists(runtime, SIMS_RECIPE, SIMS, ["10", "11"], 4, workers=1)
     assert all(len(items) == 4 and scores == [None] * 4
                for items, scores in zip(related.lists.items, related.lists.scores, strict=True))
 
@@ -118,7 +122,7 @@ def test_live_path_collects_per_user_errors_and_keeps_order() -> None:
                           expected_params={"campaignArn": LIVE, "userId": "2", "numResults": 2})
     stub.add_response("get_recommendations", {"itemList": [{"itemId": "c", "score": 0.0}]},
                       {"campaignArn": LIVE, "userId": "3", "numResults": 2})
-    result = health_run.call_lists(client, recipes.USER_PERSONALIZATION, LIVE, ["1", "2", "3"], 2, workers=1)
+    result = health_run.call_lists(client, USER_RECIPE, LIVE, ["1", "2", "3"], 2, workers=1)
     stub.assert_no_pending_responses()
     assert result.lists.user_ids == ["1", "3"] and result.lists.scores == [[0.2, None], [0.0]]
     assert [(e.user_id, e.code) for e in result.errors] == [("2", "InvalidInputException")]
@@ -145,7 +149,7 @@ def test_live_thread_pool_cancels_and_reports_progress() -> None:
             cancel.set()
 
     users = [str(u) for u in range(1000)]
-    result = health_run.call_lists(client, recipes.USER_PERSONALIZATION, LIVE, users, 1, workers=4,
+    result = health_run.call_lists(client, USER_RECIPE, LIVE, users, 1, workers=4,
                                    progress=on_progress, cancel=cancel)
     assert result.cancelled and 20 <= len(result.lists) < 1000 and client.calls == len(result.lists)
     assert progress == sorted(progress)
@@ -233,8 +237,21 @@ def test_two_stage_top_rows_equal_a_full_sort(users: int, items: int, want: int,
 def test_call_path_sends_the_filter_with_every_request(runtime: Any) -> None:
     users = [str(u) for u in runtime.group.model.user_ids[:15]]
     genre = {"filterArn": arns.local_arn("filter", "genre"), "filterValues": {"GENRES": '"Horror"'}}
-    result = health_run.call_lists(runtime, recipes.USER_PERSONALIZATION, REC, users, 10, filters=genre,
+    result = health_run.call_lists(runtime, USER_RECIPE, REC, users, 10, filters=genre,
                                    workers=2)
     items = runtime.group.items
     assert result.lists.user_ids == users and not result.errors
     assert all("Horror" in items.loc[i, "GENRES"].split("|") for row in result.lists.items for i in row)
+
+
+def test_a_recommenders_requests_name_it_and_skip_the_block_path() -> None:
+    arn = arns.local_arn("recommender", "demo-top-picks")
+    top_picks = recipes.lookup("aws-vod-top-picks")
+    method, params = health_run.request_for(top_picks, arn, "7", 10, None, None)
+    assert method == "get_recommendations" and params == {"recommenderArn": arn, "userId": "7", "numResults": 10}
+
+    class Local:
+        def batch_recommendations(self) -> None: ...
+
+    assert not health_run.supports_blocks(Local(), top_picks)  # type: ignore[arg-type]
+    assert health_run.supports_blocks(Local(), USER_RECIPE)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from botocore.exceptions import ParamValidationError
 
-from scoring import history, recording, validation
+from scoring import history, recipes, recording, validation
 from scoring.recording import EventInputs
 from scoring.requests import RequestError
 
@@ -69,8 +69,11 @@ def test_items_are_found_by_id_or_title() -> None:
 
 
 def test_only_real_time_recipes_record() -> None:
-    assert recording.records_events("USER_PERSONALIZATION") and recording.records_events("PERSONALIZED_RANKING")
-    assert not recording.records_events("RELATED_ITEMS") and not recording.records_events("POPULAR_ITEMS")
+    def records(name: str) -> bool:
+        return recording.records_events(recipes.lookup(name))
+
+    assert records("aws-user-personalization-v2") and records("aws-personalized-ranking-v2")
+    assert not records("aws-sims") and not records("aws-popularity-count")
 
 
 def test_recorded_events_join_the_history_newest_first_and_marked() -> None:

@@ -24,6 +24,11 @@ from scoring.requests import (
 ARN = "arn:aws:personalize:us-east-1:123456789012:campaign/movies"
 
 
+RANKING_RECIPE = recipes.lookup("aws-personalized-ranking-v2")
+SIMS_RECIPE = recipes.lookup("aws-sims")
+POPULAR_RECIPE = recipes.lookup("aws-popularity-count")
+
+
 def inputs(**kw: Any) -> FormInputs:
     return FormInputs(campaign_arn=ARN, **kw)
 
@@ -89,30 +94,30 @@ def test_recommendation_request_defaults_to_25_and_no_context() -> None:
 
 
 def test_ranking_request_has_input_list_and_no_num_results() -> None:
-    method, params = build_request(inputs(kind=recipes.PERSONALIZED_RANKING, user_id="1",
+    method, params = build_request(inputs(recipe=RANKING_RECIPE, user_id="1",
                                           items_text="10, 20\n30 10", num_results=25))
     assert method == "get_personalized_ranking"
     assert params == {"campaignArn": ARN, "userId": "1", "inputList": ["10", "20", "30"]}
 
 
 def test_related_items_request_uses_item_id() -> None:
-    method, params = build_request(inputs(kind=recipes.RELATED_ITEMS, item_id="105", user_id="ignored"))
+    method, params = build_request(inputs(recipe=SIMS_RECIPE, item_id="105", user_id="ignored"))
     assert method == "get_recommendations"
     assert params == {"campaignArn": ARN, "itemId": "105", "numResults": 25}
 
 
 def test_popular_items_need_no_user() -> None:
-    _, params = build_request(inputs(kind=recipes.POPULAR_ITEMS))
+    _, params = build_request(inputs(recipe=POPULAR_RECIPE))
     assert "userId" not in params
 
 
 @pytest.mark.parametrize("form, words", [
     (inputs(user_id="  "), "Enter a user ID"),
-    (inputs(kind=recipes.PERSONALIZED_RANKING, items_text="1,2"), "Enter a user ID"),
-    (inputs(kind=recipes.PERSONALIZED_RANKING, user_id="1", items_text=" , "), "at least one item"),
-    (inputs(kind=recipes.PERSONALIZED_RANKING, user_id="1", items_text=",".join(map(str, range(501)))),
+    (inputs(recipe=RANKING_RECIPE, items_text="1,2"), "Enter a user ID"),
+    (inputs(recipe=RANKING_RECIPE, user_id="1", items_text=" , "), "at least one item"),
+    (inputs(recipe=RANKING_RECIPE, user_id="1", items_text=",".join(map(str, range(501)))),
      "At most 500"),
-    (inputs(kind=recipes.RELATED_ITEMS), "Enter an item ID"),
+    (inputs(recipe=SIMS_RECIPE), "Enter an item ID"),
     (inputs(user_id="1", num_results=0), "between 1 and 500"),
     (inputs(user_id="1", num_results=501), "between 1 and 500"),
     (inputs(user_id="u" * 257), "longer than 256"),
@@ -177,3 +182,16 @@ def test_local_snippet_targets_the_local_server() -> None:
     assert client["endpoint_url"].startswith("http://127.0.0.1")
     assert "python -m scoring.server" in code
     assert "aws_access_key_id" not in code
+
+
+def test_a_use_case_request_names_the_recommender() -> None:
+    recipe = recipes.lookup("aws-vod-because-you-watched-x")
+    method, params = build_request(inputs(recipe=recipe, user_id="1", item_id="42"))
+    assert method == "get_recommendations"
+    assert params["recommenderArn"] == ARN and "campaignArn" not in params
+    assert (params["userId"], params["itemId"]) == ("1", "42")
+
+
+def test_an_item_based_use_case_needs_its_item() -> None:
+    with pytest.raises(RequestError, match="Enter an item ID: this recommender"):
+        build_request(inputs(recipe=recipes.lookup("aws-vod-more-like-x"), user_id="1"))

@@ -168,3 +168,8 @@ def test_request_state_from_params() -> None:
                                       "context": {"DEVICE": "tv"}})
     assert fields == {"campaign": "arn:c", "user_id": "1", "item_id": "", "items": ("a",),
                       "context": (("DEVICE", "tv"),), "num_results": None}
+
+
+def test_a_recommenders_request_is_shared_under_its_arn() -> None:
+    fields = shareable.request_state({"recommenderArn": "arn:r", "userId": "1", "itemId": "42"})
+    assert (fields["campaign"], fields["user_id"], fields["item_id"]) == ("arn:r", "1", "42")

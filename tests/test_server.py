@@ -114,7 +114,7 @@ def test_unknown_campaign_is_404_with_error_type_header(raw: Raw) -> None:
 def test_json11_errors_carry_type_in_body(raw: Raw) -> None:
     status, headers, body = raw.request("POST", "/", json.dumps({"campaignArn": MISSING}),
                                         target("DescribeCampaign"))
-    assert status == 404
+    assert status == 400  # the control plane's model gives its errors no status: JSON 1.1 sends 400
     assert json.loads(body)["__type"] == headers["x-amzn-errortype"] == "ResourceNotFoundException"
     assert headers["content-type"] == "application/x-amz-json-1.1"
 
@@ -131,8 +131,9 @@ def test_botocore_raises_the_modelled_runtime_exceptions(runtime: Any) -> None:
 
 
 def test_botocore_raises_the_modelled_control_exceptions(control: Any) -> None:
-    with pytest.raises(control.exceptions.ResourceNotFoundException):
+    with pytest.raises(control.exceptions.ResourceNotFoundException) as missing:
         control.describe_campaign(campaignArn=MISSING)
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(control.exceptions.InvalidInputException):
         control.describe_campaign(campaignArn="not-an-arn")
     with pytest.raises(control.exceptions.InvalidNextTokenException):

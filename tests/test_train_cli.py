@@ -186,3 +186,32 @@ def test_retraining_in_place_lists_the_odd_rows_it_fixed(tmp_path: Path,
     out = capsys.readouterr().out
     assert "1 odd row(s), imported as follows" in out
     assert f"items.csv line {items.count(chr(10))}: ITEM_ID \"i1\" repeats line 3: this later row replaces it." in out
+
+
+def test_domain_makes_a_group_with_the_domains_recommenders(tmp_path: Path) -> None:
+    source = small_data.write(tmp_path / "shop")
+    out = tmp_path / "data" / "shop"
+    assert train_main([str(source), "--out", str(out), "--domain", "ECOMMERCE", *FAST]) == 0
+    control = scoring.client("personalize", out)
+    group = control.describe_dataset_group(datasetGroupArn=arns.local_arn("dataset-group", "shop"))
+    assert group["datasetGroup"]["domain"] == "ECOMMERCE"
+    listed = control.list_recommenders()["recommenders"]
+    assert len(listed) == 5 and all("/aws-ecomm-" in r["recipeArn"] for r in listed)
+    runtime = scoring.client("personalize-runtime", out)
+    items = runtime.get_recommendations(recommenderArn=arns.local_arn("recommender", "shop-recommended-for-you"),
+                                        userId="u1", numResults=3)["itemList"]
+    assert len(items) == 3 and all("score" not in i for i in items)
+
+
+def test_a_group_without_domain_is_custom(tmp_path: Path) -> None:
+    source = small_data.write(tmp_path / "shop")
+    out = tmp_path / "data" / "shop"
+    assert train_main([str(source), "--out", str(out), *FAST]) == 0
+    control = scoring.client("personalize", out)
+    assert "domain" not in control.list_dataset_groups()["datasetGroups"][0]
+    assert control.list_recommenders()["recommenders"] == []
+
+
+def test_an_unknown_domain_is_refused_by_the_cli(tmp_path: Path) -> None:
+    done = run_cli(str(tmp_path), "--domain", "GROCERIES")
+    assert done.returncode == 2 and "invalid choice" in done.stderr and "Traceback" not in done.stderr
