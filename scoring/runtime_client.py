@@ -60,6 +60,15 @@ class _Promotion:
     mask: filters.FilterMask
 
 
+def current_item(campaign: Campaign, params: Mapping[str, Any]) -> str | None:
+    """The request's item that CurrentItem.<FIELD> reads: the itemId of a related-items campaign, else
+    None (Personalize applies CurrentItem filters only to recommendations for an item)."""
+    if campaign.kind != recipes.RELATED_ITEMS:
+        return None
+    item_id = params.get("itemId")
+    return str(item_id) if item_id else None
+
+
 def _response_metadata() -> dict[str, Any]:
     request_id = str(uuid.uuid4())
     return {"RequestId": request_id, "HTTPStatusCode": 200,
@@ -93,8 +102,9 @@ class LocalRuntimeClient:
         metadata = params.get("metadataColumns")
         order = self._order(campaign, params, op)
         user_id = params.get("userId")
-        allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op)
-        promotion = self._promotion(params, user_id, op)
+        item_id = current_item(campaign, params)
+        allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op, item_id=item_id)
+        promotion = self._promotion(params, user_id, op, item_id=item_id)
         if promotion is None:
             regular_rows, log_norm = order.best(num, allowed)
             promoted_rows = regular_rows[:0]
@@ -215,26 +225,32 @@ class LocalRuntimeClient:
         return campaign
 
     def _filter_mask(self, arn: str, values: Mapping[str, str] | None, user_id: str | None,
-                     op: str) -> filters.FilterMask:
-        """The filter's mask for this request; unknown filter -> NotFound, bad values -> InvalidInput."""
+                     op: str, *, item_id: str | None = None) -> filters.FilterMask:
+        """The filter's mask for this request; unknown filter -> NotFound, bad values -> InvalidInput.
+
+        `item_id`: the request's item for CurrentItem.<FIELD>, given only by recipes and use cases that
+        recommend for an item (`current_item`); a CurrentItem filter without one is refused.
+        """
         found = self.group.filter(arn)
         if found is None:
             raise self._error(errors.NOT_FOUND, f"Filter {arn} does not exist.", op)
         try:
-            return self.group.evaluator.mask(found.expression, values, user_id, f"Filter {found.name}")
+            return self.group.evaluator.mask(found.expression, values, user_id, f"Filter {found.name}",
+                                             item_id=item_id)
         except filters.FilterError as exc:
             raise self._error(errors.INVALID_INPUT, str(exc), op) from None
 
     def _mask(self, arn: str | None, values: Mapping[str, str] | None, user_id: str | None,
-              op: str) -> np.ndarray | None:
+              op: str, *, item_id: str | None = None) -> np.ndarray | None:
         """Items the request's filter lets through; None without a filter (every item)."""
         if not arn:
             if values:
                 raise self._error(errors.INVALID_INPUT, "filterValues needs a filterArn.", op)
             return None
-        return self._filter_mask(arn, values, user_id, op).mask
+        return self._filter_mask(arn, values, user_id, op, item_id=item_id).mask
 
-    def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str) -> _Promotion | None:
+    def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str, *,
+                   item_id: str | None = None) -> _Promotion | None:
         given = params.get("promotions") or []
         if not given:
             return None
@@ -243,7 +259,7 @@ class LocalRuntimeClient:
             if p.get(member) is None:
                 raise self._error(errors.INVALID_INPUT, f"A promotion needs {member}: give name, "
                                   "percentPromotedItems (1-100) and filterArn.", op)
-        mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op)
+        mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op, item_id=item_id)
         return _Promotion(str(p["name"]), int(p["percentPromotedItems"]), mask)
 
     def _check_metadata(self, campaign: Campaign, params: Mapping[str, Any], op: str) -> None:
