@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring import arns, dataset, filters, paths, recipes
+from scoring import arns, dataset, exploration, filters, paths, recipes
 from scoring.events import EventStore
 from scoring.model import MODEL_FILE, History, SoftmaxModel
 
@@ -43,6 +43,7 @@ class Campaign:
     config: dict[str, Any]
     min_tps: int
     created: datetime
+    updated: datetime | None = None
 
     @property
     def arn(self) -> str:
@@ -177,16 +178,24 @@ class LocalGroup:
         frame = pd.read_csv(file, dtype={"ITEM_ID": str}, keep_default_na=False)
         return frame.set_index("ITEM_ID", drop=False)
 
-    @cached_property
+    @property
     def campaigns(self) -> list[Campaign]:
+        """The campaigns in campaigns.json now (UpdateCampaign, here or in another process, changes them)."""
         out = []
-        for c in self.config.get("campaigns", []):
+        for c in self._section("campaigns"):
             out.append(Campaign(
                 name=c["name"], recipe=c["recipe"], solution=c.get("solution", c["name"]),
                 config=dict(c.get("campaignConfig", {})), min_tps=int(c.get("minProvisionedTPS", 1)),
                 created=_timestamp(c.get("createdAt", self.config.get("datasetGroup", {}).get("createdAt"))),
+                updated=_timestamp(c["updatedAt"]) if c.get("updatedAt") is not None else None,
             ))
         return out
+
+    @cached_property
+    def item_activity(self) -> exploration.ItemActivity:
+        """Each model item's age and interaction count, as local exploration reads them."""
+        return exploration.item_activity(self.model.item_ids, self.model.item_popularity, self.items,
+                                         _interactions(self.path))
 
     def campaign(self, arn: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.arn == arn), None)

@@ -164,6 +164,60 @@ class ClientContract:
         assert "action filters are for PERSONALIZED_ACTIONS, which local groups do not have" in \
             caught.value.response["Error"]["Message"]
 
+    # -- UpdateCampaign and exploration ---------------------------------------------------------
+    def test_update_campaign_shows_in_describe_campaign(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        explore = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}
+        try:
+            assert control.update_campaign(campaignArn=REC, minProvisionedTPS=2,
+                                           campaignConfig={"itemExplorationConfig": explore})["campaignArn"] == REC
+            campaign = control.describe_campaign(campaignArn=REC)["campaign"]
+            assert campaign["campaignConfig"]["itemExplorationConfig"] == explore
+            assert campaign["campaignConfig"]["enableMetadataWithRecommendations"] is True  # other members stay
+            assert campaign["minProvisionedTPS"] == 2
+            assert campaign["latestCampaignUpdate"]["status"] == "ACTIVE"
+            assert campaign["latestCampaignUpdate"]["campaignConfig"]["itemExplorationConfig"] == explore
+        finally:
+            control.update_campaign(campaignArn=REC, minProvisionedTPS=1, campaignConfig={
+                "itemExplorationConfig": {"explorationWeight": "0", "explorationItemAgeCutOff": "30"}})
+
+    def test_exploration_weight_marks_explored_items_and_zero_gives_the_list_back(
+            self, writable: tuple[Any, Any]) -> None:
+        runtime, control = writable
+        request = {"campaignArn": REC, "userId": USER, "numResults": 25}
+        before = [i["itemId"] for i in runtime.get_recommendations(**request)["itemList"]]
+        try:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}})
+            explored = runtime.get_recommendations(**request)["itemList"]
+            marked = [i["itemId"] for i in explored if i.get("reason") == ["Exploration"]]
+            assert len(explored) == 25 and len(marked) == round(25 * 0.3 * 0.5)
+            assert not set(marked) & set(before[:25 - len(marked)])
+            assert [i["itemId"] for i in explored if i["itemId"] not in marked] == before[:25 - len(marked)]
+        finally:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0", "explorationItemAgeCutOff": "30"}})
+        assert [i["itemId"] for i in runtime.get_recommendations(**request)["itemList"]] == before
+
+    def test_update_campaign_refuses_exploration_on_related_items(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.update_campaign(campaignArn=SIMS, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0.3"}})
+        assert "User-Personalization campaigns only" in caught.value.response["Error"]["Message"]
+
+    def test_update_campaign_refuses_a_weight_above_one(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "1.5", "explorationItemAgeCutOff": "30"}})
+        assert "between 0.0 and 1.0" in caught.value.response["Error"]["Message"]
+
+    def test_update_unknown_campaign_is_resource_not_found(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.update_campaign(campaignArn=MISSING, minProvisionedTPS=2)
+
     def test_a_group_holds_at_most_ten_filters(self, writable: tuple[Any, Any]) -> None:
         _, control = writable
         existing = len(control.list_filters()["Filters"])
