@@ -190,3 +190,19 @@ def test_a_related_items_campaign_ignores_an_exploration_override(demo_dir: Path
     runtime = plain.with_campaign_config(sims, {"itemExplorationConfig": {"explorationWeight": "1"}})
     assert runtime.get_recommendations(campaignArn=sims, itemId="7")["itemList"] == \
         plain.get_recommendations(campaignArn=sims, itemId="7")["itemList"]
+
+
+def test_retraining_keeps_what_update_campaign_set(tmp_path: Path) -> None:
+    from scoring.train import main as train_main
+    from tests.support import small_data
+
+    out = tmp_path / "g"
+    assert train_main([str(small_data.write(tmp_path / "src")), "--out", str(out), "--epochs", "1",
+                       "--dim", "8"]) == 0
+    arn = arns.local_arn("campaign", "g-user-personalization")
+    explore = {"explorationWeight": "0.5", "explorationItemAgeCutOff": "90"}
+    scoring.client("personalize", out).update_campaign(campaignArn=arn, minProvisionedTPS=3,
+                                                       campaignConfig={"itemExplorationConfig": explore})
+    assert train_main([str(out), "--out", str(out), "--epochs", "1", "--dim", "8"]) == 0
+    campaign = scoring.client("personalize", out).describe_campaign(campaignArn=arn)["campaign"]
+    assert campaign["campaignConfig"]["itemExplorationConfig"] == explore and campaign["minProvisionedTPS"] == 3
