@@ -12,7 +12,7 @@ import streamlit as st
 from components import errors, sidebar, sources
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import campaigns, evaluation, group_files, recipes, results
+from scoring import campaign_config, campaigns, evaluation, group_files, recipes, results
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
 
@@ -91,12 +91,25 @@ def details_panel(details: campaigns.CampaignDetails) -> None:
                                 "Value": st.column_config.TextColumn(width="large")})
 
 
-def config_panel(details: campaigns.CampaignDetails) -> None:
+def config_panel(selection: Selection, details: campaigns.CampaignDetails) -> None:
+    """minProvisionedTPS and campaignConfig, each with what it does; for local campaigns, what the
+    exploration emulation makes of it (an approximation, and labelled so)."""
     st.subheader("Campaign configuration")
-    if details.config:
-        st.json(results.jsonable(details.config))
-    else:
-        st.caption("No campaign configuration: the recipe's defaults apply.")
+    local = selection.config.is_local
+    rows = campaign_config.rows(details.config, details.min_tps, details.recipe, local=local)
+    frame = pd.DataFrame([(r.setting, r.value, r.meaning) for r in rows], columns=["Setting", "Value", "What it does"])
+    st.dataframe(frame, hide_index=True, key="campaign_config",
+                 column_config={"Setting": st.column_config.TextColumn(width="medium"),
+                                "What it does": st.column_config.TextColumn(width="large")})
+    pending = (details.raw.get("campaign") or {}).get("latestCampaignUpdate") or {}
+    if pending and pending.get("status") not in (None, "ACTIVE"):
+        st.caption(f"An update is {md(pending['status'])}: the settings above serve until it is ACTIVE.")
+    if local:
+        group = sources.group(selection.config)
+        note = campaign_config.local_exploration_note(details.config, details.recipe,
+                                                      None if group is None else group.item_activity)
+        if note:
+            st.caption(md(note))
 
 
 #: Column formats of a metrics table (metrics_frame).

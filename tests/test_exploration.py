@@ -206,3 +206,10 @@ def test_retraining_keeps_what_update_campaign_set(tmp_path: Path) -> None:
     assert train_main([str(out), "--out", str(out), "--epochs", "1", "--dim", "8"]) == 0
     campaign = scoring.client("personalize", out).describe_campaign(campaignArn=arn)["campaign"]
     assert campaign["campaignConfig"]["itemExplorationConfig"] == explore and campaign["minProvisionedTPS"] == 3
+
+
+def test_update_campaign_is_refused_in_read_only_mode(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSOLE_READ_ONLY", "1")
+    control = scoring.client("personalize", demo_dir)
+    with pytest.raises(control.exceptions.ClientError, match="Updating a campaign is off in read-only mode"):
+        control.update_campaign(campaignArn=REC, minProvisionedTPS=2)
