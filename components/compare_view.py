@@ -42,6 +42,8 @@ class Comparison:
 
 def _ask(request: SideRequest) -> Answer | None:
     runtime = request.selection.clients.runtime  # type: ignore[union-attr]
+    if request.campaign_config:  # a local campaign at another exploration setting
+        runtime = runtime.with_campaign_config(request.details.arn, request.campaign_config)
     try:
         response = getattr(runtime, request.method)(**request.params)
     except Exception as exc:
@@ -126,6 +128,8 @@ def _list_table(answer: Answer, other: Answer, key: str) -> None:
     table[there] = [str(other_rank[i]) if i in other_rank else "—" for i in table["Item ID"]]
     top = results.top_score(table)
     shown = ["Rank", "Item", "Score", there] if top is not None else ["Rank", "Item", there]
+    if "Reason" in table.columns and table["Reason"].fillna("").astype(str).str.strip().any():
+        shown.append("Reason")  # e.g. "Exploration" or "Popular item": why an item is in this list
     st.markdown(f"**{answer.side}** · {md(answer.label)}")
     st.dataframe(table, hide_index=True, key=key, column_order=shown,
                  height=35 * (min(len(table), 25) + 1) + 3, column_config={
