@@ -128,8 +128,6 @@ def _list_table(answer: Answer, other: Answer, key: str) -> None:
     table[there] = [str(other_rank[i]) if i in other_rank else "—" for i in table["Item ID"]]
     top = results.top_score(table)
     shown = ["Rank", "Item", "Score", there] if top is not None else ["Rank", "Item", there]
-    if "Reason" in table.columns and table["Reason"].fillna("").astype(str).str.strip().any():
-        shown.append("Reason")  # e.g. "Exploration" or "Popular item": why an item is in this list
     st.markdown(f"**{answer.side}** · {md(answer.label)}")
     st.dataframe(table, hide_index=True, key=key, column_order=shown,
                  height=35 * (min(len(table), 25) + 1) + 3, column_config={
@@ -141,6 +139,22 @@ def _list_table(answer: Answer, other: Answer, key: str) -> None:
                      "Score": st.column_config.ProgressColumn("Score", format="%.4f", min_value=0.0,
                                                               max_value=top or 1.0, width=110),
                  })
+    reasons = _ranks_by_reason(table)
+    if reasons:  # under the list (the two lists stay level): a Reason column would not fit beside the other
+        st.caption(" · ".join(f"{md(reason)}: " + ("every item" if len(ranks) == len(table) else
+                                                   f"rank{'s' if len(ranks) > 1 else ''} {', '.join(ranks)}")
+                              for reason, ranks in reasons.items()))
+
+
+def _ranks_by_reason(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Which ranks carry which reason (Exploration, Popular item, Promoted item)."""
+    out: dict[str, list[str]] = {}
+    if "Reason" not in table.columns:
+        return out
+    for rank, reason in zip(table["Rank"], table["Reason"].fillna("").astype(str), strict=True):
+        if reason.strip():
+            out.setdefault(reason, []).append(str(rank))
+    return out
 
 
 def lists(c: Comparison) -> None:

@@ -202,3 +202,13 @@ def test_one_campaign_at_exploration_weight_zero_against_point_three(demo_dir: P
     assert list_b["Item ID"].tolist() == [i["itemId"] for i in explored]
     assert sum("Exploration" in str(r) for r in list_b["Reason"]) == 4
     assert any("exploration 0.3" in rendered(m.value) for m in at.markdown)
+
+
+def test_a_list_with_explored_items_says_at_which_ranks(demo_dir: Path) -> None:
+    at = open_page(new_app())
+    at.toggle(key="cmp_b_explore_on").set_value(True).run()
+    at.button(key="cmp_submit").click().run()
+    list_b = at.dataframe[1].value
+    ranks = [str(r) for r, why in zip(list_b["Rank"], list_b["Reason"], strict=True) if why == "Exploration"]
+    assert len(ranks) == 4
+    assert f"Exploration: ranks {', '.join(ranks)}" in [rendered(c.value) for c in at.caption]
