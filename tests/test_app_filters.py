@@ -202,3 +202,50 @@ def test_filters_page_reads_live_filters(live_aws: LiveAws) -> None:
     assert listed["Name"].tolist() == ["no-clicked"] and "Interactions.EVENT_TYPE" in listed["Expression"][0]
     assert at.button(key="create_filter_submit").disabled
     live_aws.control_stub.assert_no_pending_responses()
+
+
+def _older_than_current(own_group: Path) -> str:
+    arn = scoring.client("personalize", own_group).create_filter(
+        name="older", datasetGroupArn=arns.local_arn("dataset-group", "demo"),
+        filterExpression="INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR")["filterArn"]
+    return str(arn)
+
+
+def test_filters_page_tests_a_current_item_filter_for_an_item(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = filters_page(new_app())
+    at.selectbox(key="test_filter_arn").set_value(arn).run()
+    at.button(key="test_filter_submit").click().run()
+    assert errors_of(at) and "CurrentItem filters apply only to recommendations for an item" in errors_of(at)[0]
+    at.text_input(key="test_filter_item").input("7")
+    at.button(key="test_filter_submit").click().run()
+    assert not at.exception and not errors_of(at)
+    items = pd.read_csv(own_group / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")
+    older = int((items["YEAR"] < items.loc["7", "YEAR"]).sum())
+    assert at.metric[0].value == f"{older:,} of {len(items):,}"
+
+
+def test_related_items_with_a_current_item_filter_on_test_campaign(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = new_app().run()
+    at.selectbox(key="local_group").set_value("mine").run()
+    at.selectbox(key="campaign_arn").set_value(arns.local_arn("campaign", "demo-related-items")).run()
+    at.selectbox(key="filter_arn").set_value(arn).run()
+    at.text_input(key="item_id").input("7")
+    submit(at)
+    assert not at.exception and not errors_of(at)
+    items = pd.read_csv(own_group / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")
+    shown = table_of(at)["Item ID"].tolist()
+    assert len(shown) == 25 and all(items.loc[i, "YEAR"] < items.loc["7", "YEAR"] for i in shown)
+
+
+def test_a_current_item_filter_on_a_user_campaign_says_why_it_is_refused(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = new_app().run()
+    at.selectbox(key="local_group").set_value("mine").run()
+    at.text_input(key="user_id").input("1")
+    at.selectbox(key="filter_arn").set_value(arn).run()
+    submit(at)
+    assert not at.exception
+    assert len(errors_of(at)) == 1 and "CurrentItem filters apply only to recommendations for an item" in \
+        errors_of(at)[0]
