@@ -94,3 +94,16 @@ def test_read_only_mode_offers_no_update_and_says_why(own_group: Path, monkeypat
     assert not at.exception and not errors_of(at)
     assert "exploration_submit" not in {b.key for b in at.button}
     assert "Changing local campaigns is off in read-only mode" in captions(at)
+
+
+def test_test_campaign_labels_explored_items_as_an_approximation(own_group: Path) -> None:
+    arn = arns.local_arn("campaign", "demo-user-personalization")
+    scoring.client("personalize", own_group).update_campaign(campaignArn=arn, campaignConfig={
+        "itemExplorationConfig": {"explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}})
+    at = new_app().run()
+    at.selectbox(key="local_group").set_value("mine").run()
+    at.text_input(key="user_id").input("1")
+    at.button(key="submit").click().run()
+    assert not at.exception and not errors_of(at)
+    assert (table_of(at)["Reason"] == "Exploration").sum() == 4
+    assert "4 items marked *Exploration*" in captions(at) and "Local exploration is an approximation" in captions(at)
