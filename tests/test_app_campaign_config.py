@@ -107,3 +107,28 @@ def test_test_campaign_labels_explored_items_as_an_approximation(own_group: Path
     assert not at.exception and not errors_of(at)
     assert (table_of(at)["Reason"] == "Exploration").sum() == 4
     assert "4 items marked *Exploration*" in captions(at) and "Local exploration is an approximation" in captions(at)
+
+
+def test_live_update_in_progress_is_named(live_aws: LiveAws) -> None:
+    from tests.app_support import LIVE_ARN, LIVE_GROUP, WHEN
+
+    summary = {"name": "movies-live", "campaignArn": LIVE_ARN, "status": "ACTIVE", "creationDateTime": WHEN,
+               "lastUpdatedDateTime": WHEN}
+    live_aws.control_stub.add_response("list_campaigns", {"campaigns": [summary]})
+    live_aws.control_stub.add_response("describe_campaign", {"campaign": summary | {
+        "solutionVersionArn": LIVE_VERSION, "minProvisionedTPS": 1,
+        "campaignConfig": {"itemExplorationConfig": {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}},
+        "latestCampaignUpdate": {"minProvisionedTPS": 1, "status": "CREATE IN_PROGRESS", "campaignConfig": {
+            "itemExplorationConfig": {"explorationWeight": "0.6", "explorationItemAgeCutOff": "30"}}}}},
+        {"campaignArn": LIVE_ARN})
+    live_aws.control_stub.add_response("describe_solution_version", {"solutionVersion": {
+        "solutionVersionArn": LIVE_VERSION, "recipeArn": "arn:aws:personalize:::recipe/aws-user-personalization",
+        "datasetGroupArn": LIVE_GROUP, "status": "ACTIVE"}}, {"solutionVersionArn": LIVE_VERSION})
+    live_aws.control_stub.add_response("get_solution_metrics", {"solutionVersionArn": LIVE_VERSION, "metrics": {}},
+                                       {"solutionVersionArn": LIVE_VERSION})
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not errors_of(at)
+    assert settings_of(at)["explorationWeight"] == "0.3"  # the setting that serves until the update is ACTIVE
+    assert "An update is CREATE IN_PROGRESS: the settings above serve until it is ACTIVE." in captions(at)

@@ -213,3 +213,30 @@ def test_update_campaign_is_refused_in_read_only_mode(demo_dir: Path, monkeypatc
     control = scoring.client("personalize", demo_dir)
     with pytest.raises(control.exceptions.ClientError, match="Updating a campaign is off in read-only mode"):
         control.update_campaign(campaignArn=REC, minProvisionedTPS=2)
+
+
+# -- the configuration rows of the Campaign page -------------------------------------------------------
+def test_config_rows_of_a_related_items_campaign_say_exploration_does_not_apply() -> None:
+    from scoring import campaign_config
+
+    rows = {r.setting: r for r in campaign_config.rows({}, 1, "aws-sims", local=True)}
+    assert rows["itemExplorationConfig"].value == "— (not for this recipe)"
+    assert "explorationWeight" not in rows
+
+
+def test_config_rows_say_when_a_live_setting_is_not_valid() -> None:
+    from scoring import campaign_config
+
+    rows = {r.setting: r for r in campaign_config.rows(
+        {"itemExplorationConfig": {"explorationWeight": "2"}}, 1, "aws-user-personalization", local=False)}
+    assert rows["itemExplorationConfig"].meaning.startswith("Not valid: explorationWeight must be between 0.0 and 1.0")
+
+
+def test_local_note_counts_the_items_exploration_can_pick(demo_dir: Path) -> None:
+    from scoring import campaign_config
+
+    activity = scoring.client("personalize-runtime", demo_dir).group.item_activity
+    config = {"itemExplorationConfig": {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}}
+    note = campaign_config.local_exploration_note(config, "aws-user-personalization-v2", activity)
+    assert note is not None and f"0 of {len(activity.counts):,} items are young and cold enough" in note
+    assert f"a cut-off of {exploration.youngest_share_cutoff(activity):g} days takes in the youngest 10%" in note
