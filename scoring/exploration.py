@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -115,14 +115,26 @@ class ItemActivity:
 
     age_days: np.ndarray
     counts: np.ndarray
+    _rows: dict[float, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def candidates(self, age_cutoff_days: float) -> np.ndarray:
-        """Rows exploration may pick: young enough (or of unknown age), and cold among the young."""
-        young = ~(self.age_days > age_cutoff_days)  # NaN (no creation time, no interaction) counts as new
-        if not young.any():
-            return young
-        threshold = float(np.median(self.counts[young]))
-        return young & (self.counts <= threshold)
+        """Rows exploration may pick, as a mask: young enough (or of unknown age), and cold among the young."""
+        mask = np.zeros(len(self.counts), dtype=bool)
+        mask[self.candidate_rows(age_cutoff_days)] = True
+        return mask
+
+    def candidate_rows(self, age_cutoff_days: float) -> np.ndarray:
+        """`candidates` as sorted rows, computed once per cut-off (a campaign has one)."""
+        found = self._rows.get(age_cutoff_days)
+        if found is None:
+            young = ~(self.age_days > age_cutoff_days)  # NaN (no creation time, no interaction) counts as new
+            if young.any():
+                young &= self.counts <= float(np.median(self.counts[young]))
+            found = np.flatnonzero(young)
+            found.setflags(write=False)
+            if len(self._rows) < 16:
+                self._rows[age_cutoff_days] = found
+        return found
 
 
 def item_activity(item_ids: np.ndarray, counts: np.ndarray, items: pd.DataFrame | None,
@@ -172,12 +184,10 @@ def explore(preference: np.ndarray, exploited: np.ndarray, k: int, exploration: 
     if want == 0:
         return head, np.zeros(len(head), dtype=bool)
     kept = head[:max(0, k - want)]
-    pool = activity.candidates(exploration.age_cutoff_days)
+    rows = activity.candidate_rows(exploration.age_cutoff_days)
     if allowed is not None:
-        pool = pool & allowed
-    pool = pool.copy()
-    pool[kept] = False
-    rows = np.flatnonzero(pool)
+        rows = rows[allowed[rows]]
+    rows = _without(rows, kept)
     if not len(rows):
         return head, np.zeros(len(head), dtype=bool)
     rng = np.random.default_rng(seed)
@@ -186,7 +196,9 @@ def explore(preference: np.ndarray, exploited: np.ndarray, k: int, exploration: 
     chosen = rows[np.argsort(-keys, kind="stable")[:want]]
     # Fewer candidates than slots: the next best exploited rows fill the rest.
     rest = np.asarray(exploited[len(kept):], dtype=np.int64)
-    fill = rest[~np.isin(rest, chosen)][:max(0, len(head) - len(kept) - len(chosen))]
+    taken = set(chosen.tolist())
+    fill = np.asarray([r for r in rest.tolist() if r not in taken][:max(0, len(head) - len(kept) - len(chosen))],
+                      dtype=np.int64)
     regular = np.concatenate([kept, fill])
     total = len(regular) + len(chosen)
     places = np.sort(rng.choice(total, size=len(chosen), replace=False))
@@ -196,3 +208,13 @@ def explore(preference: np.ndarray, exploited: np.ndarray, k: int, exploration: 
     out[explored] = chosen
     out[~explored] = regular
     return out, explored
+
+
+def _without(sorted_rows: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """`sorted_rows` less the few rows in `drop` (a binary search each: np.isin sorts both, per request)."""
+    if not len(drop) or not len(sorted_rows):
+        return sorted_rows
+    places = np.searchsorted(sorted_rows, drop)
+    inside = places < len(sorted_rows)
+    places = places[inside]
+    return np.delete(sorted_rows, places[sorted_rows[places] == drop[inside]])
