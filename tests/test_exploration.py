@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +244,25 @@ def test_local_note_counts_the_items_exploration_can_pick(demo_dir: Path) -> Non
     note = campaign_config.local_exploration_note(config, "aws-user-personalization-v2", activity)
     assert note is not None and f"0 of {len(activity.counts):,} items are young and cold enough" in note
     assert f"a cut-off of {exploration.youngest_share_cutoff(activity):g} days takes in the youngest 10%" in note
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_cli_updates_a_local_campaign_over_the_endpoint(demo_dir: Path, tmp_path: Path) -> None:
+    """Proof beyond this project's boto3: the AWS CLI (its own botocore) speaks to `make serve`."""
+    from scoring.server import serve_in_thread
+
+    group = tmp_path / "demo"
+    shutil.copytree(demo_dir, group, ignore=shutil.ignore_patterns(".*"))
+    server, url = serve_in_thread(group, "127.0.0.1", 0)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
+    explore = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "730"}
+    try:
+        update = subprocess.run(["aws", "personalize", "update-campaign", "--endpoint-url", url, "--campaign-arn", REC,
+                                 "--campaign-config", json.dumps({"itemExplorationConfig": explore})],
+                                capture_output=True, text=True, env=env, timeout=120)
+        assert update.returncode == 0, update.stderr
+        described = subprocess.run(["aws", "personalize", "describe-campaign", "--endpoint-url", url,
+                                    "--campaign-arn", REC], capture_output=True, text=True, env=env, timeout=120)
+        assert json.loads(described.stdout)["campaign"]["campaignConfig"]["itemExplorationConfig"] == explore
+    finally:
+        server.shutdown()
