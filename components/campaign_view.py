@@ -98,9 +98,7 @@ def config_panel(selection: Selection, details: campaigns.CampaignDetails) -> No
     local = selection.config.is_local
     rows = campaign_config.rows(details.config, details.min_tps, details.recipe, local=local)
     frame = pd.DataFrame([(r.setting, r.value, r.meaning) for r in rows], columns=["Setting", "Value", "What it does"])
-    st.dataframe(frame, hide_index=True, key="campaign_config",
-                 column_config={"Setting": st.column_config.TextColumn(width="medium"),
-                                "What it does": st.column_config.TextColumn(width="large")})
+    st.table(frame.set_index("Setting"))  # a static table wraps the explanations in a half-width column
     pending = (details.raw.get("campaign") or {}).get("latestCampaignUpdate") or {}
     if pending and pending.get("status") not in (None, "ACTIVE"):
         st.caption(f"An update is {md(pending['status'])}: the settings above serve until it is ACTIVE.")

@@ -19,8 +19,8 @@ PAGE = "pages/campaign.py"
 
 
 def settings_of(at: AppTest) -> dict[str, str]:
-    frame = table_of(at, "Setting")
-    return dict(zip(frame["Setting"], frame["Value"], strict=True))
+    (frame,) = [t.value for t in at.table if "What it does" in t.value.columns]
+    return dict(zip(frame.index, frame["Value"], strict=True))
 
 
 def captions(at: AppTest) -> str:
