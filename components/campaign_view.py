@@ -97,8 +97,10 @@ def config_panel(selection: Selection, details: campaigns.CampaignDetails) -> No
     st.subheader("Campaign configuration")
     local = selection.config.is_local
     rows = campaign_config.rows(details.config, details.min_tps, details.recipe, local=local)
-    frame = pd.DataFrame([(r.setting, r.value, r.meaning) for r in rows], columns=["Setting", "Value", "What it does"])
-    st.table(frame.set_index("Setting"))  # a static table wraps the explanations in a half-width column
+    frame = pd.DataFrame([(md(r.setting), md(r.value), md(r.meaning)) for r in rows],
+                         columns=["Setting", "Value", "What it does"])
+    # A static table wraps the explanations in a half-width column; it renders markdown, hence md().
+    st.table(frame.set_index("Setting"))
     pending = (details.raw.get("campaign") or {}).get("latestCampaignUpdate") or {}
     if pending and pending.get("status") not in (None, "ACTIVE"):
         st.caption(f"An update is {md(pending['status'])}: the settings above serve until it is ACTIVE.")

@@ -20,7 +20,7 @@ PAGE = "pages/campaign.py"
 
 def settings_of(at: AppTest) -> dict[str, str]:
     (frame,) = [t.value for t in at.table if "What it does" in t.value.columns]
-    return dict(zip(frame.index, frame["Value"], strict=True))
+    return {rendered(k): rendered(v) for k, v in zip(frame.index, frame["Value"], strict=True)}
 
 
 def captions(at: AppTest) -> str:
@@ -132,3 +132,28 @@ def test_live_update_in_progress_is_named(live_aws: LiveAws) -> None:
     assert not at.exception and not errors_of(at)
     assert settings_of(at)["explorationWeight"] == "0.3"  # the setting that serves until the update is ACTIVE
     assert "An update is CREATE IN_PROGRESS: the settings above serve until it is ACTIVE." in captions(at)
+
+
+def test_a_live_setting_is_shown_as_text_not_markdown(live_aws: LiveAws) -> None:
+    from tests.app_support import LIVE_ARN, LIVE_GROUP, WHEN
+
+    summary = {"name": "movies-live", "campaignArn": LIVE_ARN, "status": "ACTIVE", "creationDateTime": WHEN,
+               "lastUpdatedDateTime": WHEN}
+    weird = "**B0LD** [x](https://evil.example)"
+    live_aws.control_stub.add_response("list_campaigns", {"campaigns": [summary]})
+    live_aws.control_stub.add_response("describe_campaign", {"campaign": summary | {
+        "solutionVersionArn": LIVE_VERSION, "campaignConfig": {"itemExplorationConfig": {"explorationWeight": weird}}}},
+        {"campaignArn": LIVE_ARN})
+    live_aws.control_stub.add_response("describe_solution_version", {"solutionVersion": {
+        "solutionVersionArn": LIVE_VERSION, "recipeArn": "arn:aws:personalize:::recipe/aws-user-personalization",
+        "datasetGroupArn": LIVE_GROUP, "status": "ACTIVE"}}, {"solutionVersionArn": LIVE_VERSION})
+    live_aws.control_stub.add_response("get_solution_metrics", {"solutionVersionArn": LIVE_VERSION, "metrics": {}},
+                                       {"solutionVersionArn": LIVE_VERSION})
+    at = new_app().run()
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not errors_of(at)
+    (frame,) = [t.value for t in at.table if "What it does" in t.value.columns]
+    cell = frame.loc["itemExplorationConfig", "Value"]
+    assert "\\*\\*B0LD\\*\\*" in cell and "\\[x\\]" in cell  # escaped: shown as typed, no link
+    assert weird in rendered(cell)
