@@ -266,3 +266,16 @@ def test_the_aws_cli_updates_a_local_campaign_over_the_endpoint(demo_dir: Path, 
         assert json.loads(described.stdout)["campaign"]["campaignConfig"]["itemExplorationConfig"] == explore
     finally:
         server.shutdown()
+
+
+def test_exploration_and_a_promotion_share_the_list_without_repeats(demo_dir: Path) -> None:
+    runtime = _explorer(demo_dir, "0.6")
+    listed = runtime.get_recommendations(
+        campaignArn=REC, userId="5", numResults=20,
+        promotions=[{"name": "recent", "percentPromotedItems": 20,
+                     "filterArn": arns.local_arn("filter", "recent-years"), "filterValues": {"YEAR": "2020"}}])["itemList"]
+    ids = [i["itemId"] for i in listed]
+    reasons = [tuple(i.get("reason") or ()) for i in listed]
+    assert len(ids) == 20 == len(set(ids))
+    assert reasons.count(("Promoted item",)) == 4
+    assert reasons.count(("Exploration",)) == exploration.slots(16, 0.6)  # explored among the 16 regular places
