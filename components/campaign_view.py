@@ -12,7 +12,7 @@ import streamlit as st
 from components import errors, sidebar, sources
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import campaigns, evaluation, group_files, recipes, results
+from scoring import campaign_config, campaigns, evaluation, group_files, recipes, results
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
 
@@ -119,13 +119,32 @@ def details_panel(details: campaigns.CampaignDetails) -> None:
                                 "Value": st.column_config.TextColumn(width="large")})
 
 
-def config_panel(details: campaigns.CampaignDetails) -> None:
-    st.subheader(f"{details.noun.capitalize()} configuration")
-    if details.config:
-        st.json(results.jsonable(details.config))
-    else:
-        st.caption(f"No {details.noun} configuration: the {'use case' if details.is_recommender else 'recipe'}'s "
-                   "defaults apply.")
+def config_panel(selection: Selection, details: campaigns.CampaignDetails) -> None:
+    """minProvisionedTPS and campaignConfig, each with what it does; for local campaigns, what the
+    exploration emulation makes of it (an approximation, and labelled so)."""
+    if details.is_recommender:
+        st.subheader("Recommender configuration")
+        if details.config:
+            st.json(results.jsonable(details.config))
+        else:
+            st.caption("No recommender configuration: the use case's defaults apply.")
+        return
+    st.subheader("Campaign configuration")
+    local = selection.config.is_local
+    rows = campaign_config.rows(details.config, details.min_tps, details.recipe, local=local)
+    frame = pd.DataFrame([(md(r.setting), md(r.value), md(r.meaning)) for r in rows],
+                         columns=["Setting", "Value", "What it does"])
+    # A static table wraps the explanations in a half-width column; it renders markdown, hence md().
+    st.table(frame.set_index("Setting"))
+    pending = (details.raw.get("campaign") or {}).get("latestCampaignUpdate") or {}
+    if pending and pending.get("status") not in (None, "ACTIVE"):
+        st.caption(f"An update is {md(pending['status'])}: the settings above serve until it is ACTIVE.")
+    if local:
+        group = sources.group(selection.config)
+        note = campaign_config.local_exploration_note(details.config, details.recipe,
+                                                      None if group is None else group.item_activity)
+        if note:
+            st.caption(md(note))
 
 
 #: Column formats of a metrics table (metrics_frame).

@@ -17,7 +17,7 @@ import streamlit as st
 from components import campaign_view, errors, request_form, sources, user_data, user_picker
 from components.sidebar import DEMO_CAMPAIGN, Selection
 from components.safe_text import md
-from scoring import requests
+from scoring import exploration, requests
 from scoring.campaigns import CampaignDetails
 
 CONTEXT_ROWS = 2
@@ -35,6 +35,15 @@ class SideRequest:
     method: str
     params: dict[str, Any]
     filter_name: str | None = None
+    #: campaignConfig entries this side answers with instead of the campaign's (local campaigns only).
+    campaign_config: dict[str, Any] | None = None
+
+    @property
+    def exploration(self) -> exploration.Exploration | None:
+        try:
+            return exploration.parse_config(self.campaign_config)
+        except exploration.ExplorationError:
+            return None
 
     @property
     def label(self) -> str:
@@ -48,6 +57,8 @@ class SideRequest:
         parts += [f"{k}={v}" for k, v in (p.get("context") or {}).items()]
         if self.filter_name:
             parts.append(f"filter {self.filter_name}")
+        if self.exploration is not None:
+            parts.append(f"exploration {self.exploration.weight:g}")
         if not self.selection.config.is_local:
             parts.append("live")
         return " · ".join(parts)
@@ -129,6 +140,35 @@ def _context_rows(key: str) -> list[tuple[str, str]]:
     return rows
 
 
+#: The exploration weights the two sides start with on a local user-personalization campaign.
+DEFAULT_WEIGHTS = {"a": 0.0, "b": 0.3}
+
+
+def _exploration(side: Selection, details: CampaignDetails, key: str) -> dict[str, Any] | None:
+    """A local user-personalization side may answer at another exploration weight (a local extension:
+    on AWS that takes a second campaign); None keeps the campaign's own setting."""
+    if not side.config.is_local or not exploration.explores(details.recipe):
+        return None
+    if not st.toggle("Set exploration for this side", key=f"{key}_explore_on", persist_state="session",
+                     help="Answer as if the campaign's itemExplorationConfig were this one (local campaigns)."):
+        return None
+    group = sources.group(side.config)
+    cutoff = float(exploration.DEFAULT_AGE_CUTOFF)
+    if group is not None and not group.item_activity.candidates(cutoff).any():
+        cutoff = exploration.youngest_share_cutoff(group.item_activity)
+    st.session_state.setdefault(f"{key}_explore_weight", DEFAULT_WEIGHTS.get(key[-1], 0.3))
+    st.session_state.setdefault(f"{key}_explore_age", cutoff)
+    weight_col, age_col = st.columns(2)
+    weight_col.slider("Exploration weight", 0.0, 1.0, step=0.05, key=f"{key}_explore_weight",
+                      persist_state="session")
+    age_col.number_input("Item age cut-off (days)", min_value=1.0, step=1.0, key=f"{key}_explore_age",
+                         persist_state="session")
+    st.caption("An approximation of Personalize's exploration: items marked *Exploration* are cold items "
+               "younger than the cut-off, drawn by the user's scores, seeded by the request.")
+    return {exploration.CONFIG_KEY: exploration.config_for(float(st.session_state[f"{key}_explore_weight"]),
+                                                           float(st.session_state[f"{key}_explore_age"]))}
+
+
 def _filter(s: request_form.Suggestions, key: str) -> requests.FilterInputs | None:
     """The side's filter and its $PARAM inputs: the Test campaign form's own pieces, keyed per side."""
     if not s.filters:
@@ -183,6 +223,7 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
         st.text_area("Items to rank", key=f"{key}_items", height=90, persist_state="session")
     rows = _context_rows(key)
     chosen_filter = _filter(suggestions, key)
+    config = _exploration(chosen, details, key)
     inputs = requests.FormInputs(
         campaign_arn=details.arn, recipe=details.recipe_info, user_id=st.session_state.get(f"{key}_user", ""),
         item_id=st.session_state.get(f"{key}_item", ""), items_text=st.session_state.get(f"{key}_items", ""),
@@ -191,7 +232,7 @@ def _render(selection: Selection, side: str, num_results: int) -> tuple[SideRequ
         method, params = requests.build_request(inputs)
     except requests.RequestError as exc:
         return None, f"Request {side}: {exc.message}"
-    return SideRequest(side, chosen, details, method, params, chosen_filter and chosen_filter.name), None
+    return SideRequest(side, chosen, details, method, params, chosen_filter and chosen_filter.name, config), None
 
 
 def items_frame(request: SideRequest) -> pd.DataFrame | None:

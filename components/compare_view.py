@@ -42,6 +42,8 @@ class Comparison:
 
 def _ask(request: SideRequest) -> Answer | None:
     runtime = request.selection.clients.runtime  # type: ignore[union-attr]
+    if request.campaign_config:  # a local campaign at another exploration setting
+        runtime = runtime.with_campaign_config(request.details.arn, request.campaign_config)
     try:
         response = getattr(runtime, request.method)(**request.params)
     except Exception as exc:
@@ -137,6 +139,22 @@ def _list_table(answer: Answer, other: Answer, key: str) -> None:
                      "Score": st.column_config.ProgressColumn("Score", format="%.4f", min_value=0.0,
                                                               max_value=top or 1.0, width=110),
                  })
+    reasons = _ranks_by_reason(table)
+    if reasons:  # under the list (the two lists stay level): a Reason column would not fit beside the other
+        st.caption(" · ".join(f"{md(reason)}: " + ("every item" if len(ranks) == len(table) else
+                                                   f"rank{'s' if len(ranks) > 1 else ''} {', '.join(ranks)}")
+                              for reason, ranks in reasons.items()))
+
+
+def _ranks_by_reason(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Which ranks carry which reason (Exploration, Popular item, Promoted item)."""
+    out: dict[str, list[str]] = {}
+    if "Reason" not in table.columns:
+        return out
+    for rank, reason in zip(table["Rank"], table["Reason"].fillna("").astype(str), strict=True):
+        if reason.strip():
+            out.setdefault(reason, []).append(str(rank))
+    return out
 
 
 def lists(c: Comparison) -> None:

@@ -131,6 +131,10 @@ def test_panel(selection: Selection, listed: list[dict[str, Any]], expressions: 
     with st.form("test_filter"):
         st.text_input("User ID", key="test_filter_user", help="Interactions and CurrentUser conditions read "
                       "this user's data; an unknown user has none.")
+        needs_item = filters.uses_current_item(expressions.get(arn, ""))
+        if needs_item:
+            st.text_input("Item ID (CurrentItem)", key="test_filter_item", help="CurrentItem.<FIELD> reads this "
+                          "item's data, as a related-items request's itemId; an unknown item has none.")
         texts = {}
         for p in params:
             texts[p.name] = st.text_input(md(f"${p.name}"), key=f"test_fv_{p.name}",
@@ -142,8 +146,9 @@ def test_panel(selection: Selection, listed: list[dict[str, Any]], expressions: 
     name = next((f["name"] for f in listed if f["filterArn"] == arn), "")
     try:
         values = requests.filter_values(requests.FilterInputs(arn, name, params, texts))
+        item = str(st.session_state.get("test_filter_item", "")).strip() if needs_item else None
         result = group.evaluator.mask(expressions[arn], values, str(st.session_state["test_filter_user"]).strip(),
-                                      f"Filter {name}")
+                                      f"Filter {name}", item_id=item or None)
     except (requests.RequestError, filters.FilterError) as exc:
         st.error(md(exc), icon=":material/edit_note:")
         return

@@ -10,7 +10,8 @@ import streamlit as st
 from components import result_cards
 from components.runner import Result
 from components.safe_text import md
-from scoring import movement, results
+from components import sources
+from scoring import exploration, movement, results
 
 _ROW_HEIGHT = 35
 _MAX_HEIGHT_ROWS = 30
@@ -72,6 +73,12 @@ def render(result: Result, moves: list[movement.Move] | None = None, items: pd.D
     if (table["Reason"] == "Popular item").any():
         st.info("This user is not in the training data: the campaign answers with popular items.",
                 icon=":material/person_search:")
+    explored = int(table["Reason"].astype(str).str.contains(exploration.EXPLORATION_REASON).sum())
+    if explored:
+        local = result.source_key[:1] == (sources.LOCAL,)
+        st.caption(f"{explored} item{'s' if explored != 1 else ''} marked *{exploration.EXPLORATION_REASON}*: cold "
+                   "or new items that the campaign's itemExplorationConfig mixes in."
+                   + (f" {exploration.APPROXIMATION_NOTE}" if local else ""))
     if "Promotion" in table:
         promoted = int(table["Promotion"].ne("").sum())
         st.caption(f"{promoted} promoted item{'s' if promoted != 1 else ''} (named in the Promotion column) "

@@ -22,6 +22,7 @@ OFF: tuple[str, ...] = (
     "training, replacing and deleting dataset groups",
     "creating and deleting filters",
     "recording events",
+    "changing local campaigns",
     "reading folders on the server",
     "custom AWS endpoint URLs",
 )

@@ -37,6 +37,10 @@ ITEMS = "Items"
 INTERACTIONS = "Interactions"
 USERS = "Users"
 CURRENT_USER = "CurrentUser"
+#: `CurrentItem.<FIELD>` stands for a field of the request's itemId (related-items recipes only).
+CURRENT_ITEM = "CurrentItem"
+#: Said when a filter names action datasets (PERSONALIZED_ACTIONS, Next-Best-Action).
+ACTIONS_REFUSAL = "action filters are for PERSONALIZED_ACTIONS, which local groups do not have"
 DATASETS = (ITEMS, INTERACTIONS, USERS, CURRENT_USER)
 EVENT_TYPE = "EVENT_TYPE"
 IN, NOT_IN = "IN", "NOT IN"
@@ -46,6 +50,10 @@ MAX_FILTERS = 10
 #: Interactions conditions look at this many most recent interactions per user per event type.
 RECENT_INTERACTIONS = 100
 LIST, NUMBER = "list", "number"
+#: Why a CurrentItem filter needs an itemId, said wherever one is refused.
+CURRENT_ITEM_RECIPES = ("CurrentItem filters apply only to recommendations for an item: related-items recipes "
+                        "(aws-sims, aws-similar-items, aws-semantic-similarity) and item-based use cases "
+                        "(e.g. More like X, Because you watched X).")
 
 _GRAMMAR = r"""
 start: expression (PIPE expression)*
@@ -54,11 +62,13 @@ if_clause: IF and_group
 or_group: and_group (OR and_group)*
 and_group: condition (AND condition)*
 condition: field IN_OP value_list      -> in_condition
+         | field IN_OP item_ref        -> in_condition
          | field CMP_OP scalar         -> cmp_condition
 field: NAME DOT NAME
+item_ref: NAME DOT NAME
 value_list: LPAR [value (COMMA value)*] RPAR
 value: STRING | PARAM | STAR
-scalar: NUMBER | PARAM
+scalar: NUMBER | PARAM | item_ref
 
 ACTION: /INCLUDE|EXCLUDE/i
 WHERE: /WHERE/i
@@ -96,8 +106,8 @@ class FilterError(ValueError):
 # -- the parsed form ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Value:
-    kind: str  # "string", "param", "star" or "number"
-    text: str  # the string without quotes, the parameter without $, the number as written
+    kind: str  # "string", "param", "star", "number" or "current" (CurrentItem.<FIELD>)
+    text: str  # the string without quotes, the parameter without $, the number as written, the field
     column: int
 
 
@@ -173,6 +183,11 @@ class FilterExpression:
         """True when the result depends on the user (interactions or an IF on CurrentUser)."""
         return any(e.dataset == INTERACTIONS or e.when for e in self.expressions)
 
+    @cached_property
+    def uses_current_item(self) -> bool:
+        """True when a condition compares with CurrentItem.<FIELD>: the result depends on the itemId."""
+        return any(v.kind == "current" for e in self.expressions for c in e.conditions for v in c.values)
+
 
 # -- parsing -----------------------------------------------------------------------------------
 @v_args(inline=True)
@@ -183,7 +198,10 @@ class _Build(Transformer[Token, Any]):
     def expression(self, action: Token, entity: Token, _where: Token, where: Any,
                    when: Any = None) -> Expression:
         if entity.value != "ItemID":
-            if entity.value.lower() in ("userid", "actionid"):
+            if entity.value.lower() == "actionid":
+                raise FilterError(f"ActionID at column {entity.column}: {ACTIONS_REFUSAL}. Filter items with "
+                                  "INCLUDE ItemID ... or EXCLUDE ItemID ...")
+            if entity.value.lower() == "userid":
                 raise FilterError(f"{entity.value} at column {entity.column}: local campaigns recommend items, "
                                   "so filters must be INCLUDE ItemID ... or EXCLUDE ItemID ...")
             raise FilterError(f"Expected ItemID after {action.value.upper()} at column {entity.column}, "
@@ -202,14 +220,27 @@ class _Build(Transformer[Token, Any]):
     def field(self, dataset: Token, _dot: Token, name: Token) -> tuple[str, str, int]:
         canonical = next((d for d in DATASETS if d.lower() == dataset.value.lower()), None)
         if canonical is None:
-            hint = " (CurrentItem filters need related-items recommendations on AWS; not local)" \
-                if dataset.value.lower() == "currentitem" else ""
+            if dataset.value.lower() == CURRENT_ITEM.lower():
+                raise FilterError(f"CurrentItem.{name.value} at column {dataset.column} stands for a value of the "
+                                  "request's item: put it after the operator, e.g. "
+                                  f"Items.{name.value} IN CurrentItem.{name.value}.")
+            if dataset.value.lower() in _ACTION_DATASETS:
+                raise FilterError(f"{dataset.value}.{name.value} at column {dataset.column}: {ACTIONS_REFUSAL}.")
             raise FilterError(f'Unknown dataset "{dataset.value}" at column {dataset.column}: use Items, '
-                              f"Interactions or Users, or CurrentUser after IF{hint}.")
+                              f"Interactions or Users, or CurrentUser after IF.")
         return canonical, name.value, dataset.column
 
-    def in_condition(self, target: tuple[str, str, int], op: Token, values: tuple[Value, ...]) -> Condition:
+    def item_ref(self, dataset: Token, _dot: Token, name: Token) -> Value:
+        if dataset.value.lower() != CURRENT_ITEM.lower():
+            raise FilterError(f"{dataset.value}.{name.value} at column {dataset.column} cannot stand for a value: "
+                              "only CurrentItem.<FIELD> (a field of the request's item) can, e.g. "
+                              "Items.GENRES IN CurrentItem.GENRES.")
+        return Value("current", name.value, int(dataset.column or 0))
+
+    def in_condition(self, target: tuple[str, str, int], op: Token, values: tuple[Value, ...] | Value) -> Condition:
         dataset, name, column = target
+        if isinstance(values, Value):  # IN CurrentItem.<FIELD>, without parentheses as the guide writes it
+            values = (values,)
         if not values:
             raise FilterError(f"{dataset}.{name} {_op(op)} () at column {column} has no values: list at least "
                               'one quoted value or a $PARAMETER, e.g. ("Comedy").')
@@ -225,11 +256,21 @@ class _Build(Transformer[Token, Any]):
     def value_list(self, _lpar: Token, *parts: Any) -> tuple[Value, ...]:
         return tuple(p for p in parts if isinstance(p, Value))
 
-    def value(self, token: Token) -> Value:
-        return _value(token)
+    def value(self, token: Token | Value) -> Value:
+        return token if isinstance(token, Value) else _value(token)
 
-    def scalar(self, token: Token) -> Value:
-        return _value(token)
+    def scalar(self, token: Token | Value) -> Value:
+        return token if isinstance(token, Value) else _value(token)
+
+
+_ACTION_DATASETS = ("actions", "action", "action_interactions")
+#: Words that only action filters use, outside quoted values.
+_ACTION_WORDS = re.compile(r"\bActionID\b|\b(?:Actions?|Action_Interactions)\s*\.", re.IGNORECASE)
+
+
+def _action_filter(text: str) -> re.Match[str] | None:
+    """Where the text names ActionID or an action dataset (quoted values ignored)."""
+    return _ACTION_WORDS.search(re.sub(r'"[^"]*"', lambda m: " " * len(m.group(0)), text))
 
 
 def _op(token: Token) -> str:
@@ -304,6 +345,10 @@ def parse(text: str) -> FilterExpression:
                           'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch").')
     if len(text) > 2500:
         raise FilterError("A filter expression has at most 2,500 characters.")
+    action = _action_filter(text)
+    if action is not None:  # refused as what it is, even where its syntax (e.g. "> ($VALUE)") is not ours
+        raise FilterError(f"{action.group(0).rstrip(' .')} at column {action.start() + 1}: {ACTIONS_REFUSAL}. "
+                          "Filter items with INCLUDE ItemID ... or EXCLUDE ItemID ...")
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -346,6 +391,11 @@ def _check_structure(e: Expression) -> None:
 
 
 def _check_values(c: Condition) -> None:
+    current = next((v for v in c.values if v.kind == "current"), None)
+    if current is not None and c.dataset != ITEMS:
+        raise FilterError(f"CurrentItem.{current.text} at column {current.column} compares with the request's item, "
+                          f"so only an Items field can use it, not {c.name}: e.g. Items.{current.text} IN "
+                          f"CurrentItem.{current.text}.")
     if c.dataset == INTERACTIONS:
         if c.field.upper() != EVENT_TYPE:
             raise FilterError(f"Interactions.{c.field} at column {c.column}: interactions can be filtered by "
@@ -401,11 +451,27 @@ def check(parsed: FilterExpression, schema: Schema) -> FilterExpression:
             if not c.is_list and not fields[name]:
                 raise FilterError(f"{c.dataset}.{name} at column {c.column} is not a number field, so {c.op} cannot "
                                   f"compare it: use IN or NOT IN with quoted values.")
-            return Condition(c.dataset, name, c.op, c.values, c.column)
+            return Condition(c.dataset, name, c.op, tuple(_current_field(v, c, schema) for v in c.values), c.column)
 
         where = tuple(tuple(fix(c) for c in group) for group in e.where)
         out.append(Expression(e.action, where, tuple(fix(c) for c in e.when), e.column))
     return FilterExpression(parsed.text, tuple(out))
+
+
+def _current_field(v: Value, c: Condition, schema: Schema) -> Value:
+    """A CurrentItem.<FIELD> value with its field resolved to the Items column; other values as they are."""
+    if v.kind != "current":
+        return v
+    name = _resolve(schema.items, v.text)
+    if name is None or name == "ITEM_ID":
+        known = ", ".join(f for f in schema.items if f != "ITEM_ID")
+        raise FilterError(f"CurrentItem.{v.text} at column {v.column}: Items has no field {v.text}; its fields are: "
+                          f"{known}.")
+    if not c.is_list and not schema.items[name]:
+        raise FilterError(f"CurrentItem.{name} at column {v.column} is not a number field, so {c.op} cannot compare "
+                          f"with it: compare number fields, or use IN with a text field, e.g. Items.{name} IN "
+                          f"CurrentItem.{name}.")
+    return Value("current", name, v.column)
 
 
 def compile_filter(text: str, schema: Schema) -> FilterExpression:
@@ -476,6 +542,15 @@ def parameters_of(text: str) -> tuple[Parameter, ...]:
             kind = LIST if before.endswith(("(", ",")) else NUMBER
             out.setdefault(m.group(1), Parameter(m.group(1), kind, "INCLUDE" in text.upper()))
         return tuple(out.values())
+
+
+def uses_current_item(text: str) -> bool:
+    """True when a filter expression compares with CurrentItem.<FIELD> (a best guess for one this parser
+    refuses, e.g. a live filter): such a filter needs the request's itemId."""
+    try:
+        return parse(text).uses_current_item
+    except FilterError:
+        return re.search(r"\bCurrentItem\s*\.", text or "", re.IGNORECASE) is not None
 
 
 # -- evaluation --------------------------------------------------------------------------------
@@ -646,6 +721,19 @@ class FilterData:
         merged = merged[merged.groupby("event", sort=False).cumcount() < RECENT_INTERACTIONS]
         return merged["event"].to_numpy(), merged["row"].to_numpy(dtype=np.int64)
 
+    def current_item(self, item_id: str) -> CurrentItem:
+        """The request's item for CurrentItem.<FIELD>, read from the Items data (model items or not)."""
+        if self._items is None:
+            return CurrentItem(item_id, None)
+        frame = self._current_rows
+        return CurrentItem(item_id, frame.loc[item_id].to_dict() if item_id in frame.index else None)
+
+    @cached_property
+    def _current_rows(self) -> pd.DataFrame:
+        assert self._items is not None
+        frame = self._items.drop_duplicates("ITEM_ID")
+        return frame.set_index(frame["ITEM_ID"].astype(str), drop=False)
+
     def user_matches(self, c: Condition, wanted: list[str] | float, user_id: str | None) -> bool:
         """An IF condition on CurrentUser; False for a user the Users data does not know."""
         users = self.users
@@ -676,8 +764,10 @@ class FilterMask:
         return out
 
 
-def _resolved(c: Condition, values: Mapping[str, str]) -> list[str] | float | None:
-    """The condition's values with parameters filled in; None when a parameter is missing."""
+def _resolved(c: Condition, values: Mapping[str, str],
+              current: CurrentItem | None = None) -> list[str] | float | None:
+    """The condition's values with parameters and CurrentItem fields filled in; None when a parameter
+    is missing."""
     if c.is_list:
         out: list[str] = []
         for v in c.values:
@@ -685,6 +775,9 @@ def _resolved(c: Condition, values: Mapping[str, str]) -> list[str] | float | No
                 if v.text not in values:
                     return None
                 out += parse_list_value(v.text, values[v.text])
+            elif v.kind == "current":
+                assert current is not None
+                out += current.values(v.text)
             else:
                 out.append(v.text)
         return out
@@ -693,7 +786,32 @@ def _resolved(c: Condition, values: Mapping[str, str]) -> list[str] | float | No
         if v.text not in values:
             return None
         return parse_number_value(v.text, values[v.text])
+    if v.kind == "current":
+        assert current is not None
+        return current.number(v.text)
     return float(v.text)
+
+
+@dataclass(frozen=True)
+class CurrentItem:
+    """The request's item as CurrentItem.<FIELD> reads it: its Items row, or nothing for an unknown item.
+
+    An item the Items data does not know has no values, so a condition on it matches no item (what
+    Personalize does then is not documented).
+    """
+
+    item_id: str
+    row: Mapping[str, Any] | None
+
+    def values(self, name: str) -> list[str]:
+        cell = "" if self.row is None else self.row.get(name)
+        text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+        return [part for part in text.split("|") if part != ""]
+
+    def number(self, name: str) -> float:
+        cell = None if self.row is None else self.row.get(name)
+        value = pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0]
+        return float(value) if pd.notna(value) else float("nan")
 
 
 class Evaluator:
@@ -709,10 +827,17 @@ class Evaluator:
         return _compiled(self.data, text)
 
     def mask(self, text: str, values: Mapping[str, str] | None, user_id: str | None,
-             filter_name: str = "The filter") -> FilterMask:
+             filter_name: str = "The filter", *, item_id: str | None = None) -> FilterMask:
+        """The filter's mask for one request. `item_id` is the request's item (related-items recipes
+        and item-based recommenders): CurrentItem.<FIELD> reads it; a CurrentItem filter without one
+        is refused."""
         compiled = self.compile(text)
         values = dict(values or {})
-        key: tuple[Any, ...] = (text, tuple(sorted(values.items())), user_id if compiled.per_user else None)
+        if compiled.uses_current_item and not item_id:
+            raise FilterError(f"{filter_name} compares with CurrentItem, which is the request's itemId: "
+                              f"{CURRENT_ITEM_RECIPES}")
+        key: tuple[Any, ...] = (text, tuple(sorted(values.items())), user_id if compiled.per_user else None,
+                                item_id if compiled.uses_current_item else None)
         if compiled.per_user and user_id is not None and self.data.recorded_version is not None:
             key += (self.data.recorded_version(user_id),)
         with self._lock:
@@ -720,7 +845,8 @@ class Evaluator:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        result = self._evaluate(compiled, values, user_id, filter_name)
+        current = self.data.current_item(str(item_id)) if compiled.uses_current_item else None
+        result = self._evaluate(compiled, values, user_id, filter_name, current)
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self._size:
@@ -728,7 +854,7 @@ class Evaluator:
         return result
 
     def _evaluate(self, compiled: FilterExpression, values: Mapping[str, str], user_id: str | None,
-                  filter_name: str) -> FilterMask:
+                  filter_name: str, current: CurrentItem | None = None) -> FilterMask:
         n = self.data.n
         include: np.ndarray | None = None
         exclude = np.zeros(n, dtype=bool)
@@ -747,7 +873,7 @@ class Evaluator:
             for group in e.where:
                 both = np.ones(n, dtype=bool)
                 for c in group:
-                    both &= self.data.item_mask(c, _resolved(c, values), user_id)  # type: ignore[arg-type]
+                    both &= self.data.item_mask(c, _resolved(c, values, current), user_id)  # type: ignore[arg-type]
                 part |= both
             if e.action == INCLUDE:
                 include = part if include is None else include | part

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring import arns, dataset, filters, paths, recipes
+from scoring import arns, dataset, exploration, filters, paths, recipes
 from scoring.events import EventStore
 from scoring.model import MODEL_FILE, History, SoftmaxModel
 from scoring.schemas import DatasetSchema, filter_schema, load_schemas
@@ -46,6 +46,7 @@ class Campaign:
     config: dict[str, Any]
     min_tps: int
     created: datetime
+    updated: datetime | None = None
 
     @property
     def arn(self) -> str:
@@ -217,19 +218,37 @@ class LocalGroup:
         frame = pd.read_csv(file, dtype={"ITEM_ID": str}, keep_default_na=False)
         return frame.set_index("ITEM_ID", drop=False)
 
-    @cached_property
+    @property
     def campaigns(self) -> list[Campaign]:
+        """The campaigns in campaigns.json now (UpdateCampaign, here or in another process, changes
+        them), built again only when the file changed: every request looks its campaign up here."""
+        return list(self._campaigns_now()[0])
+
+    def _campaigns_now(self) -> tuple[tuple[Campaign, ...], dict[str, Campaign]]:
+        stamp, config = self._live()
+        cached = self.__dict__.get("_campaigns")
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
         out = []
-        for c in self.config.get("campaigns", []):
+        for c in config.get("campaigns", []):
             out.append(Campaign(
                 name=c["name"], recipe=c["recipe"], solution=c.get("solution", c["name"]),
                 config=dict(c.get("campaignConfig", {})), min_tps=int(c.get("minProvisionedTPS", 1)),
                 created=_timestamp(c.get("createdAt", self.config.get("datasetGroup", {}).get("createdAt"))),
+                updated=_timestamp(c["updatedAt"]) if c.get("updatedAt") is not None else None,
             ))
-        return out
+        by_arn = {c.arn: c for c in out}
+        self.__dict__["_campaigns"] = (stamp, tuple(out), by_arn)
+        return tuple(out), by_arn
+
+    @cached_property
+    def item_activity(self) -> exploration.ItemActivity:
+        """Each model item's age and interaction count, as local exploration reads them."""
+        return exploration.item_activity(self.model.item_ids, self.model.item_popularity, self.items,
+                                         _interactions(self.path))
 
     def campaign(self, arn: str) -> Campaign | None:
-        return next((c for c in self.campaigns if c.arn == arn), None)
+        return self._campaigns_now()[1].get(arn)
 
     @property
     def domain(self) -> str | None:
@@ -291,21 +310,28 @@ class LocalGroup:
         return next((s for s in self.solutions() if s["name"] == name), None)
 
     # -- sections of campaigns.json that change while serving: filters, event trackers --------
-    def _section(self, key: str) -> list[dict[str, Any]]:
-        """One list of campaigns.json as it is now (re-read only when the file changed since the
-        last look: another process, e.g. the endpoint or the console, may have changed it)."""
-        file = self.path / paths.CAMPAIGNS_FILE
+    def _live(self) -> tuple[Any, dict[str, Any]]:
+        """campaigns.json as it is now and its file stamp (re-read only when the file changed since
+        the last look: another process, e.g. the endpoint or the console, may have changed it)."""
+        file = self._config_file
         try:
-            stat = file.stat()
+            stat = os.stat(file)  # on every request: os.stat of a str is a third of Path.stat here
             stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except OSError:
             stamp = None
         with _lock:
             if stamp is not None and stamp != self.__dict__.get("_config_stamp"):
-                self.__dict__["_live_config"] = json.loads(file.read_text())
+                self.__dict__["_live_config"] = json.loads(Path(file).read_text())
                 self.__dict__["_config_stamp"] = stamp
-            config = self.__dict__.get("_live_config", self.config)
-            return [dict(row) for row in config.get(key, [])]
+            return self.__dict__.get("_config_stamp"), self.__dict__.get("_live_config", self.config)
+
+    @cached_property
+    def _config_file(self) -> str:
+        return str(self.path / paths.CAMPAIGNS_FILE)
+
+    def _section(self, key: str) -> list[dict[str, Any]]:
+        """One list of campaigns.json as it is now (copies: the caller may change them)."""
+        return [dict(row) for row in self._live()[1].get(key, [])]
 
     def update_section(self, key: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
         """Read-modify-write one list of campaigns.json atomically (file lock, temp file + rename)."""

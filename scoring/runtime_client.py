@@ -6,11 +6,13 @@ input list for ranking, so rank_score(i) = rec_score(i) / sum of rec_score over 
 
 Filters (`filterArn` + `filterValues`) only choose which items may be returned: scores are
 computed before filtering and never renormalised, so a filter never changes a relative score.
-Promotions follow scoring.promotions.
+Promotions follow scoring.promotions; a user-personalization campaign whose campaignConfig sets an
+itemExplorationConfig explores as scoring.exploration approximates it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring import errors, filters, promotions, recipes, validation
+from scoring import errors, exploration, filters, promotions, recipes, validation
 from scoring.local_group import Campaign, LocalGroup, Recommender
 from scoring.softmax import scan_top_k, softmax, top_k
 
@@ -60,6 +62,27 @@ class _Promotion:
     mask: filters.FilterMask
 
 
+#: Keeps exploration's seeded draws apart from the promotion's positions of the same request.
+_EXPLORATION_SALT = 0x5EED_E4F1
+
+
+def _without(allowed: np.ndarray | None, rows: np.ndarray, n: int) -> np.ndarray:
+    """The allowed mask (None: every item) without these rows."""
+    out = np.ones(n, dtype=bool) if allowed is None else allowed.copy()
+    out[rows] = False
+    return out
+
+
+def current_item(served: Campaign | Recommender, params: Mapping[str, Any]) -> str | None:
+    """The request's item that CurrentItem.<FIELD> reads: the itemId of a related-items campaign or
+    of an item-based recommender (Because you watched X, More like X), else None (Personalize
+    applies CurrentItem filters only to recommendations for an item)."""
+    if served.info.item != recipes.REQUIRED:
+        return None
+    item_id = params.get("itemId")
+    return str(item_id) if item_id else None
+
+
 def _response_metadata() -> dict[str, Any]:
     request_id = str(uuid.uuid4())
     return {"RequestId": request_id, "HTTPStatusCode": 200,
@@ -73,9 +96,18 @@ def _recommendation_id() -> str:
 class LocalRuntimeClient:
     """Drop-in for `boto3.client("personalize-runtime")` on a local dataset group."""
 
-    def __init__(self, group: LocalGroup) -> None:
+    def __init__(self, group: LocalGroup, campaign_configs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """`campaign_configs`: campaignConfig entries that replace a campaign's own, by campaign ARN
+        (`with_campaign_config`)."""
         self.group = group
         self.exceptions = errors.service_exceptions(SERVICE)
+        self._configs = {arn: dict(config) for arn, config in (campaign_configs or {}).items()}
+
+    def with_campaign_config(self, campaign_arn: str, config: Mapping[str, Any]) -> LocalRuntimeClient:
+        """A client of the same group that answers as if the campaign's campaignConfig had these entries
+        (a local extension, not boto3: Compare shows one campaign at two exploration weights, which
+        on AWS takes two campaigns or an UpdateCampaign between the calls)."""
+        return LocalRuntimeClient(self.group, {**self._configs, campaign_arn: dict(config)})
 
     # -- boto3 API -----------------------------------------------------------------------
     def get_recommendations(self, **params: Any) -> dict[str, Any]:
@@ -91,8 +123,9 @@ class LocalRuntimeClient:
         metadata = params.get("metadataColumns")
         order = self._order(campaign, params, op)
         user_id = params.get("userId")
-        allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op)
-        promotion = self._promotion(params, user_id, op)
+        item_id = current_item(campaign, params)
+        allowed = self._mask(params.get("filterArn"), params.get("filterValues"), user_id, op, item_id=item_id)
+        promotion = self._promotion(params, user_id, op, item_id=item_id)
         if promotion is None:
             regular_rows, log_norm = order.best(num, allowed)
             promoted_rows = regular_rows[:0]
@@ -104,8 +137,18 @@ class LocalRuntimeClient:
             candidates, _ = scan_top_k(order.preference, num, allowed, normalise=False)
             regular_rows = candidates[~np.isin(candidates, promoted_rows)][:num - len(promoted_rows)]
         pref = order.preference
+        explored = np.zeros(len(regular_rows), dtype=bool)
+        setting = self._exploration(campaign, op)
+        if setting is not None and setting.active:
+            exploitable = allowed if not len(promoted_rows) else _without(allowed, promoted_rows, len(pref))
+            regular_rows, explored = exploration.explore(
+                pref, regular_rows, len(regular_rows), setting, self.group.item_activity, exploitable,
+                promotions.request_seed(params) ^ _EXPLORATION_SALT)
         items = self._predicted(regular_rows, order.scores(pref, regular_rows, log_norm), metadata,
                                 order.reason)
+        for entry, was_explored in zip(items, explored.tolist(), strict=True):
+            if was_explored:
+                entry["reason"] = [exploration.EXPLORATION_REASON]
         if promotion is not None and len(promoted_rows):
             promoted = self._predicted(promoted_rows, order.scores(pref, promoted_rows, log_norm), metadata,
                                        [promotions.PROMOTED_REASON])
@@ -238,29 +281,51 @@ class LocalRuntimeClient:
         campaign = self.group.campaign(arn)
         if campaign is None:
             raise self._error(errors.NOT_FOUND, f"Campaign {arn} does not exist.", op)
+        if arn in self._configs:
+            campaign = dataclasses.replace(campaign, config={**campaign.config, **self._configs[arn]})
         return campaign
 
+    def _exploration(self, campaign: Campaign, op: str) -> exploration.Exploration | None:
+        """The campaign's exploration setting, for recipes that explore; None when it sets none."""
+        if not exploration.explores(campaign.recipe):
+            return None
+        try:
+            return exploration.parse_config(campaign.config)
+        except exploration.ExplorationError as exc:
+            raise self._error(errors.INVALID_INPUT, f"Campaign {campaign.name}: {exc}", op) from None
+
+    def explores(self, campaign_arn: str) -> bool:
+        """True when the campaign explores (a local extension: the block path then takes one call per user)."""
+        setting = self._exploration(self._campaign(campaign_arn, "GetRecommendations"), "GetRecommendations")
+        return setting is not None and setting.active
+
     def _filter_mask(self, arn: str, values: Mapping[str, str] | None, user_id: str | None,
-                     op: str) -> filters.FilterMask:
-        """The filter's mask for this request; unknown filter -> NotFound, bad values -> InvalidInput."""
+                     op: str, *, item_id: str | None = None) -> filters.FilterMask:
+        """The filter's mask for this request; unknown filter -> NotFound, bad values -> InvalidInput.
+
+        `item_id`: the request's item for CurrentItem.<FIELD>, given only by recipes and use cases that
+        recommend for an item (`current_item`); a CurrentItem filter without one is refused.
+        """
         found = self.group.filter(arn)
         if found is None:
             raise self._error(errors.NOT_FOUND, f"Filter {arn} does not exist.", op)
         try:
-            return self.group.evaluator.mask(found.expression, values, user_id, f"Filter {found.name}")
+            return self.group.evaluator.mask(found.expression, values, user_id, f"Filter {found.name}",
+                                             item_id=item_id)
         except filters.FilterError as exc:
             raise self._error(errors.INVALID_INPUT, str(exc), op) from None
 
     def _mask(self, arn: str | None, values: Mapping[str, str] | None, user_id: str | None,
-              op: str) -> np.ndarray | None:
+              op: str, *, item_id: str | None = None) -> np.ndarray | None:
         """Items the request's filter lets through; None without a filter (every item)."""
         if not arn:
             if values:
                 raise self._error(errors.INVALID_INPUT, "filterValues needs a filterArn.", op)
             return None
-        return self._filter_mask(arn, values, user_id, op).mask
+        return self._filter_mask(arn, values, user_id, op, item_id=item_id).mask
 
-    def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str) -> _Promotion | None:
+    def _promotion(self, params: Mapping[str, Any], user_id: str | None, op: str, *,
+                   item_id: str | None = None) -> _Promotion | None:
         given = params.get("promotions") or []
         if not given:
             return None
@@ -269,7 +334,7 @@ class LocalRuntimeClient:
             if p.get(member) is None:
                 raise self._error(errors.INVALID_INPUT, f"A promotion needs {member}: give name, "
                                   "percentPromotedItems (1-100) and filterArn.", op)
-        mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op)
+        mask = self._filter_mask(p["filterArn"], p.get("filterValues"), user_id, op, item_id=item_id)
         return _Promotion(str(p["name"]), int(p["percentPromotedItems"]), mask)
 
     def _check_metadata(self, campaign: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
@@ -309,6 +374,20 @@ class LocalRuntimeClient:
             out.append(entry)
         return out
 
+    def _batch_record(self, campaign_arn: str, user_id: str, num: int,
+                      context: Mapping[str, str] | None) -> dict[str, Any]:
+        request: dict[str, Any] = {"campaignArn": campaign_arn, "userId": user_id, "numResults": num}
+        if context:
+            request["context"] = dict(context)
+        try:
+            items = self.get_recommendations(**request)["itemList"]
+        except Exception as exc:  # a bad line is kept with its error, as batch inference does
+            message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
+            return {"input": {"userId": user_id}, "output": None, "error": message}
+        return {"input": {"userId": user_id}, "output": {"recommendedItems": [i["itemId"] for i in items],
+                                                         "scores": [i.get("score") for i in items]},
+                "error": None}
+
     # -- local extension for the health check (not in boto3) -------------------------------
     def batch_recommendations(self, *, campaignArn: str, userIds: list[str], numResults: int = DEFAULT_RESULTS,
                               context: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -330,6 +409,8 @@ class LocalRuntimeClient:
                               "popularity campaigns: call GetRecommendations or GetPersonalizedRanking.", op)
         model = self.group.model
         num = int(numResults)
+        if self.explores(campaignArn):  # exploration is drawn per request: one call per user, same lists
+            return {"results": [self._batch_record(campaignArn, u, num, context) for u in userIds]}
         ok = [i for i, u in enumerate(userIds) if u and len(u) <= validation.MAX_ID]
         records: list[dict[str, Any]] = [{} for _ in userIds]
         for i, u in enumerate(userIds):

@@ -294,9 +294,17 @@ def _write_config(folder: Path, config: dict[str, Any], current: Mapping[str, An
     """campaigns.json (which makes the folder a group), keeping the group's filters and event
     trackers as they are now (a deleted tracker stays deleted); `current` is read under the lock."""
     config = {**config, "filters": list(current.get("filters", []))}
+    config["campaigns"] = _keep_campaign_settings(config.get("campaigns", []), current.get("campaigns", []))
     if "eventTrackers" in current:
         config["eventTrackers"] = list(current["eventTrackers"])
     group_files.write_text(folder / paths.CAMPAIGNS_FILE, json.dumps(config, indent=2) + "\n")
+
+
+def _keep_campaign_settings(new: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A retrained campaign keeps what UpdateCampaign set on it (campaignConfig, minProvisionedTPS)."""
+    before = {str(c.get("name")): c for c in current}
+    kept = ("campaignConfig", "minProvisionedTPS", "updatedAt")
+    return [{**c, **{k: before[c["name"]][k] for k in kept if k in before.get(c["name"], {})}} for c in new]
 
 
 def _swap_into_place(staging: Path, target: Path, overwrite: bool) -> None:

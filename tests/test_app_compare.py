@@ -17,6 +17,7 @@ from tests.app_support import (
     LiveAws,
     errors_of,
     new_app,
+    rendered,
 )
 
 REC = arns.local_arn("campaign", "demo-user-personalization")
@@ -180,3 +181,34 @@ def test_a_live_side_can_switch_to_the_local_demo(live_aws: LiveAws, demo_dir: P
     assert not at.exception and not errors_of(at)
     local = at.dataframe[0 if side == "a" else 1].value
     assert "Item" in local and local["Item"].str.contains(r"\(", regex=True).all()  # titles: local metadata
+
+
+def test_one_campaign_at_exploration_weight_zero_against_point_three(demo_dir: Path) -> None:
+    at = open_page(new_app())
+    for side in ("a", "b"):
+        at.text_input(key=f"cmp_{side}_ctx_val_0").input("mobile phone")
+        at.toggle(key=f"cmp_{side}_explore_on").set_value(True).run()
+    assert at.slider(key="cmp_a_explore_weight").value == 0.0
+    assert at.slider(key="cmp_b_explore_weight").value == pytest.approx(0.3)
+    cutoff = at.number_input(key="cmp_b_explore_age").value
+    at.button(key="cmp_submit").click().run()
+    assert not at.exception and not errors_of(at)
+    list_a, list_b = at.dataframe[0].value, at.dataframe[1].value
+    plain = local_ids(campaignArn=REC, userId="1", numResults=25, context={"DEVICE": "mobile phone"})
+    assert list_a["Item ID"].tolist() == plain  # weight 0: the campaign's list exactly
+    explored = scoring.client("personalize-runtime").with_campaign_config(REC, {"itemExplorationConfig": {
+        "explorationWeight": "0.3", "explorationItemAgeCutOff": f"{cutoff:g}"}}).get_recommendations(
+        campaignArn=REC, userId="1", numResults=25, context={"DEVICE": "mobile phone"})["itemList"]
+    assert list_b["Item ID"].tolist() == [i["itemId"] for i in explored]
+    assert sum("Exploration" in str(r) for r in list_b["Reason"]) == 4
+    assert any("exploration 0.3" in rendered(m.value) for m in at.markdown)
+
+
+def test_a_list_with_explored_items_says_at_which_ranks(demo_dir: Path) -> None:
+    at = open_page(new_app())
+    at.toggle(key="cmp_b_explore_on").set_value(True).run()
+    at.button(key="cmp_submit").click().run()
+    list_b = at.dataframe[1].value
+    ranks = [str(r) for r, why in zip(list_b["Rank"], list_b["Reason"], strict=True) if why == "Exploration"]
+    assert len(ranks) == 4
+    assert f"Exploration: ranks {', '.join(ranks)}" in [rendered(c.value) for c in at.caption]

@@ -210,3 +210,60 @@ def test_filters_page_names_the_number_fields_from_the_schema(own_group: Path) -
     help_text = next(m.value for m in at.markdown if "Fields you can use" in m.value)
     assert "- **Items**: TITLE, GENRES, YEAR (number), CREATION_TIMESTAMP (number)" in help_text
     assert "- **Users**: AGE_GROUP" in help_text
+
+
+def _older_than_current(own_group: Path) -> str:
+    arn = scoring.client("personalize", own_group).create_filter(
+        name="older", datasetGroupArn=arns.local_arn("dataset-group", "demo"),
+        filterExpression="INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR")["filterArn"]
+    return str(arn)
+
+
+def test_filters_page_tests_a_current_item_filter_for_an_item(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = filters_page(new_app())
+    at.selectbox(key="test_filter_arn").set_value(arn).run()
+    at.button(key="test_filter_submit").click().run()
+    assert errors_of(at) and "CurrentItem filters apply only to recommendations for an item" in errors_of(at)[0]
+    at.text_input(key="test_filter_item").input("7")
+    at.button(key="test_filter_submit").click().run()
+    assert not at.exception and not errors_of(at)
+    items = pd.read_csv(own_group / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")
+    older = int((items["YEAR"] < items.loc["7", "YEAR"]).sum())
+    assert at.metric[0].value == f"{older:,} of {len(items):,}"
+
+
+def test_related_items_with_a_current_item_filter_on_test_campaign(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = new_app().run()
+    at.selectbox(key="local_group").set_value("mine").run()
+    at.selectbox(key="campaign_arn").set_value(arns.local_arn("campaign", "demo-related-items")).run()
+    at.selectbox(key="filter_arn").set_value(arn).run()
+    at.text_input(key="item_id").input("7")
+    submit(at)
+    assert not at.exception and not errors_of(at)
+    items = pd.read_csv(own_group / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")
+    shown = table_of(at)["Item ID"].tolist()
+    assert len(shown) == 25 and all(items.loc[i, "YEAR"] < items.loc["7", "YEAR"] for i in shown)
+
+
+def test_a_current_item_filter_on_a_user_campaign_says_why_it_is_refused(own_group: Path) -> None:
+    arn = _older_than_current(own_group)
+    at = new_app().run()
+    at.selectbox(key="local_group").set_value("mine").run()
+    at.text_input(key="user_id").input("1")
+    at.selectbox(key="filter_arn").set_value(arn).run()
+    submit(at)
+    assert not at.exception
+    assert len(errors_of(at)) == 1 and "CurrentItem filters apply only to recommendations for an item" in \
+        errors_of(at)[0]
+
+
+def test_an_item_based_recommender_reads_current_item(own_group: Path) -> None:
+    """More like X recommends for an item, so CurrentItem.<FIELD> is that item's value."""
+    arn = _older_than_current(own_group)
+    runtime = scoring.client("personalize-runtime", own_group)
+    shown = runtime.get_recommendations(recommenderArn=arns.local_arn("recommender", "demo-more-like-x"),
+                                        itemId="7", userId="1", numResults=25, filterArn=arn)["itemList"]
+    items = pd.read_csv(own_group / "items.csv", dtype={"ITEM_ID": str}).set_index("ITEM_ID")
+    assert len(shown) == 25 and all(items.loc[i["itemId"], "YEAR"] < items.loc["7", "YEAR"] for i in shown)

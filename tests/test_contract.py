@@ -44,6 +44,11 @@ def _genres(demo_dir: Path) -> dict[str, set[str]]:
     return {i: set(g.split("|")) for i, g in zip(items["ITEM_ID"], items["GENRES"], strict=True)}
 
 
+def _years(demo_dir: Path) -> dict[str, int]:
+    items = pd.read_csv(demo_dir / "items.csv", dtype={"ITEM_ID": str})
+    return dict(zip(items["ITEM_ID"], items["YEAR"].astype(int), strict=True))
+
+
 def _watched(demo_dir: Path, user: str) -> set[str]:
     events = pd.read_csv(demo_dir / "interactions.csv", dtype=str, keep_default_na=False)
     return set(events.loc[(events["USER_ID"] == user) & (events["EVENT_TYPE"] == "watch"), "ITEM_ID"])
@@ -143,6 +148,94 @@ class ClientContract:
                                   filterExpression='INCLUDE ItemID WHERE Items.GENRE IN ("Horror")')
         message = caught.value.response["Error"]["Message"]
         assert "Items has no field GENRE" in message and "GENRES" in message
+
+    def test_current_item_filter_reads_the_related_items_request(self, writable: tuple[Any, Any],
+                                                                 demo_dir: Path) -> None:
+        runtime, control = writable
+        arn = control.create_filter(name="older-than-current", datasetGroupArn=GROUP,
+                                    filterExpression="INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR")["filterArn"]
+        try:
+            years = _years(demo_dir)
+            current = max(years, key=lambda i: (years[i], i))  # the newest item: most items are older
+            listed = runtime.get_recommendations(campaignArn=SIMS, itemId=current, numResults=25,
+                                                 filterArn=arn)["itemList"]
+            assert len(listed) == 25 and all(years[i["itemId"]] < years[current] for i in listed)
+        finally:
+            control.delete_filter(filterArn=arn)
+
+    def test_current_item_filter_on_a_user_campaign_is_refused_with_why(self, writable: tuple[Any, Any]) -> None:
+        runtime, control = writable
+        arn = control.create_filter(name="same-genre", datasetGroupArn=GROUP,
+                                    filterExpression="INCLUDE ItemID WHERE Items.GENRES IN CurrentItem.GENRES")["filterArn"]
+        try:
+            with pytest.raises(runtime.exceptions.InvalidInputException) as caught:
+                runtime.get_recommendations(campaignArn=REC, userId=USER, filterArn=arn)
+            assert "CurrentItem filters apply only to recommendations for an item" in \
+                caught.value.response["Error"]["Message"]
+        finally:
+            control.delete_filter(filterArn=arn)
+
+    def test_create_filter_refuses_an_action_filter_as_one(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.create_filter(name="actions", datasetGroupArn=GROUP,
+                                  filterExpression="INCLUDE ActionID WHERE Actions.VALUE > ($VALUE)")
+        assert "action filters are for PERSONALIZED_ACTIONS, which local groups do not have" in \
+            caught.value.response["Error"]["Message"]
+
+    # -- UpdateCampaign and exploration ---------------------------------------------------------
+    def test_update_campaign_shows_in_describe_campaign(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        explore = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}
+        try:
+            assert control.update_campaign(campaignArn=REC, minProvisionedTPS=2,
+                                           campaignConfig={"itemExplorationConfig": explore})["campaignArn"] == REC
+            campaign = control.describe_campaign(campaignArn=REC)["campaign"]
+            assert campaign["campaignConfig"]["itemExplorationConfig"] == explore
+            assert campaign["campaignConfig"]["enableMetadataWithRecommendations"] is True  # other members stay
+            assert campaign["minProvisionedTPS"] == 2
+            assert campaign["latestCampaignUpdate"]["status"] == "ACTIVE"
+            assert campaign["latestCampaignUpdate"]["campaignConfig"]["itemExplorationConfig"] == explore
+        finally:
+            control.update_campaign(campaignArn=REC, minProvisionedTPS=1, campaignConfig={
+                "itemExplorationConfig": {"explorationWeight": "0", "explorationItemAgeCutOff": "30"}})
+
+    def test_exploration_weight_marks_explored_items_and_zero_gives_the_list_back(
+            self, writable: tuple[Any, Any]) -> None:
+        runtime, control = writable
+        request = {"campaignArn": REC, "userId": USER, "numResults": 25}
+        before = [i["itemId"] for i in runtime.get_recommendations(**request)["itemList"]]
+        try:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}})
+            explored = runtime.get_recommendations(**request)["itemList"]
+            marked = [i["itemId"] for i in explored if i.get("reason") == ["Exploration"]]
+            assert len(explored) == 25 and len(marked) == round(25 * 0.3 * 0.5)
+            assert not set(marked) & set(before[:25 - len(marked)])
+            assert [i["itemId"] for i in explored if i["itemId"] not in marked] == before[:25 - len(marked)]
+        finally:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0", "explorationItemAgeCutOff": "30"}})
+        assert [i["itemId"] for i in runtime.get_recommendations(**request)["itemList"]] == before
+
+    def test_update_campaign_refuses_exploration_on_related_items(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.update_campaign(campaignArn=SIMS, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "0.3"}})
+        assert "User-Personalization campaigns only" in caught.value.response["Error"]["Message"]
+
+    def test_update_campaign_refuses_a_weight_above_one(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.InvalidInputException) as caught:
+            control.update_campaign(campaignArn=REC, campaignConfig={"itemExplorationConfig": {
+                "explorationWeight": "1.5", "explorationItemAgeCutOff": "30"}})
+        assert "between 0.0 and 1.0" in caught.value.response["Error"]["Message"]
+
+    def test_update_unknown_campaign_is_resource_not_found(self, writable: tuple[Any, Any]) -> None:
+        _, control = writable
+        with pytest.raises(control.exceptions.ResourceNotFoundException):
+            control.update_campaign(campaignArn=MISSING, minProvisionedTPS=2)
 
     def test_a_group_holds_at_most_ten_filters(self, writable: tuple[Any, Any]) -> None:
         _, control = writable

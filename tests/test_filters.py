@@ -217,7 +217,7 @@ def test_parameters_know_their_kind_and_whether_required() -> None:
                                    "EXCLUDE ItemID WHERE Items.YEAR < $Y")
     assert params == (filters.Parameter("G", filters.LIST, True), filters.Parameter("Y", filters.NUMBER, False))
     # A live filter this parser refuses still shows its parameters.
-    guess = filters.parameters_of("INCLUDE ItemID WHERE Items.PRICE < CurrentItem.PRICE AND Items.G IN ($G)")
+    guess = filters.parameters_of("INCLUDE ItemID WHERE Items.PRICE <> CurrentItem.PRICE AND Items.G IN ($G)")
     assert [p.name for p in guess] == ["G"]
 
 
@@ -340,3 +340,137 @@ def test_an_older_demo_build_gets_the_demo_filters_without_retraining(demo_dir: 
     demo.refresh_config(group)
     assert "genre" not in [f["name"] for f in json.loads((group / "campaigns.json").read_text())["filters"]]
     assert (group / "campaigns.json").stat().st_mtime_ns == written
+
+
+# -- CurrentItem: the request's item (related-items recipes) ----------------------------------------
+def _current(evaluator: filters.Evaluator, item: str) -> pd.Series:
+    items = evaluator.data.items
+    assert items is not None
+    return items.loc[item]
+
+
+def test_documented_current_item_example_cheaper_and_same_genre(demo_dir: Path) -> None:
+    """The guide's example, on the demo items with PRICE and a one-genre GENRE column added."""
+    items = dataset.load_items(demo_dir)
+    assert items is not None
+    items = items.assign(PRICE=(items["ITEM_ID"].astype(int) % 50) + 0.99, GENRE=items["GENRES"].str.split("|").str[0])
+    evaluator = filters.Evaluator(filters.FilterData(items["ITEM_ID"].to_numpy(), items, lambda: None, lambda: None))
+    text = "INCLUDE ItemID WHERE Items.PRICE < CurrentItem.PRICE AND Items.GENRE IN CurrentItem.GENRE"
+    current = items.set_index("ITEM_ID").loc["42"]
+    kept = set(evaluator.data.item_ids[evaluator.mask(text, None, None, item_id="42").mask])
+    expected = set(items.loc[(items["PRICE"] < current["PRICE"]) & (items["GENRE"] == current["GENRE"]), "ITEM_ID"])
+    assert kept == expected and 0 < len(kept) < len(items)
+
+
+def test_issue_example_older_than_the_current_item(demo: filters.Evaluator) -> None:
+    items = demo.data.items
+    assert items is not None
+    year = _current(demo, "7")["YEAR"]
+    kept = set(demo.data.item_ids[demo.mask("INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR", None, None,
+                                            item_id="7").mask])
+    assert kept == set(items.index[items["YEAR"] < year]) and kept
+
+
+def test_multi_valued_current_item_matches_any_shared_value(demo: filters.Evaluator) -> None:
+    items = demo.data.items
+    assert items is not None
+    genres = set(str(_current(demo, "3")["GENRES"]).split("|"))
+    kept = set(demo.data.item_ids[demo.mask("EXCLUDE ItemID WHERE Items.GENRES IN CurrentItem.GENRES", None, None,
+                                            item_id="3").mask])
+    assert kept == {i for i, g in zip(items.index, items["GENRES"], strict=True) if not set(g.split("|")) & genres}
+
+
+def test_current_item_joins_parameters_and_other_expressions(demo: filters.Evaluator) -> None:
+    items = demo.data.items
+    assert items is not None
+    text = ('INCLUDE ItemID WHERE Items.GENRES IN CurrentItem.GENRES AND Items.YEAR >= $YEAR | '
+            'INCLUDE ItemID WHERE Items.GENRES IN ("Horror")')
+    genres = set(str(_current(demo, "3")["GENRES"]).split("|"))
+    kept = set(demo.data.item_ids[demo.mask(text, {"YEAR": "2010"}, None, item_id="3").mask])
+    assert kept == {i for i, g, y in zip(items.index, items["GENRES"], items["YEAR"], strict=True)
+                    if (set(g.split("|")) & genres and y >= 2010) or "Horror" in g.split("|")}
+
+
+def test_each_current_item_gets_its_own_mask(demo: filters.Evaluator) -> None:
+    text = "INCLUDE ItemID WHERE Items.YEAR = CurrentItem.YEAR"
+    years = {_current(demo, i)["YEAR"] for i in ("1", "2")}
+    assert len(years) == 2
+    one, two = (demo.mask(text, None, None, item_id=i).mask for i in ("1", "2"))
+    assert one.any() and two.any() and not (one & two).any()
+
+
+def test_an_unknown_current_item_has_no_values_so_nothing_matches(demo: filters.Evaluator) -> None:
+    assert not demo.mask("INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR", None, None,
+                         item_id="no-such-item").mask.any()
+    assert demo.mask("EXCLUDE ItemID WHERE Items.GENRES IN CurrentItem.GENRES", None, None,
+                     item_id="no-such-item").mask.all()
+
+
+def test_current_item_without_an_item_is_refused_with_why(demo: filters.Evaluator) -> None:
+    with pytest.raises(FilterError, match=r"compares with CurrentItem, which is the request's itemId: CurrentItem "
+                                          r"filters apply only to .*related-items recipes"):
+        demo.mask("INCLUDE ItemID WHERE Items.YEAR < CurrentItem.YEAR", None, "1")
+
+
+CURRENT_ITEM_MISUSE = [
+    ("INCLUDE ItemID WHERE CurrentItem.YEAR < 2000", r"CurrentItem.YEAR at column 22 stands for a value of the "
+                                                     r"request's item: put it after the operator"),
+    ("EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN CurrentItem.GENRES",
+     r"only an Items field can use it, not Interactions.EVENT_TYPE"),
+    ('INCLUDE ItemID WHERE Items.GENRES IN ("Drama") IF CurrentUser.AGE_GROUP IN CurrentItem.GENRES',
+     r"only an Items field can use it, not CurrentUser.AGE_GROUP"),
+    ("INCLUDE ItemID WHERE Items.YEAR < CurrentItem.PRICE_EUR", r"CurrentItem.PRICE_EUR at column 35: Items has no "
+                                                                r"field PRICE_EUR"),
+    ("INCLUDE ItemID WHERE Items.YEAR < CurrentItem.TITLE", r"CurrentItem.TITLE at column 35 is not a number field"),
+    ("INCLUDE ItemID WHERE Items.GENRES IN Items.GENRES", r"Items.GENRES at column 38 cannot stand for a value: only "
+                                                          r"CurrentItem"),
+]
+
+
+@pytest.mark.parametrize("text, message", CURRENT_ITEM_MISUSE, ids=[f"misuse-{i}" for i in range(len(CURRENT_ITEM_MISUSE))])
+def test_current_item_misuse_gets_a_clear_message(demo: filters.Evaluator, text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        demo.compile(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_groups(), st.data())
+def test_current_item_genres_and_year_match_a_direct_comparison(group: tuple[pd.DataFrame, pd.DataFrame],
+                                                                 data: st.DataObject) -> None:
+    items, interactions = group
+    evaluator = _evaluator(items, interactions)
+    row = data.draw(st.integers(0, len(items) - 1))
+    current = items.iloc[row]
+    text = "INCLUDE ItemID WHERE Items.GENRES IN CurrentItem.GENRES AND Items.YEAR <= CurrentItem.YEAR"
+    kept = set(evaluator.data.item_ids[evaluator.mask(text, None, "u1", item_id=str(current["ITEM_ID"])).mask])
+    genres = set(current["GENRES"].split("|"))
+    assert kept == {i for i, g, y in zip(items["ITEM_ID"], items["GENRES"], items["YEAR"], strict=True)
+                    if set(g.split("|")) & genres and y <= current["YEAR"]}
+    assert str(current["ITEM_ID"]) in kept  # an item always shares its own genres and year
+
+
+# -- action filters: PERSONALIZED_ACTIONS only -------------------------------------------------------
+#: Every example of the guide's "Action recommendation filter expression examples".
+ACTION_EXAMPLES = [
+    "INCLUDE ActionID WHERE Action_Interactions.EVENT_TYPE IN ($EVENT_TYPE)",
+    'EXCLUDE ActionID WHERE Action_Interactions.EVENT_TYPE IN ("NOT_TAKEN")',
+    "EXCLUDE ActionID WHERE Actions.CATEGORY IN ($CATEGORY)",
+    "INCLUDE ActionID WHERE Actions.VALUE > ($VALUE)",
+    'INCLUDE ActionID WHERE Action.MEMBERSHIP_LEVEL IN ("Premium") IF CurrentUser.MEMBERSHIP = $PREMIUM',
+    "EXCLUDE ActionID WHERE Actions.VALUE < ($VALUE) IF CurrentUser.MEMBERSHIP = $PREMIUM",
+    # item filters that name an action dataset
+    'EXCLUDE ItemID WHERE Action_Interactions.EVENT_TYPE IN ("TAKEN")',
+    'INCLUDE ItemID WHERE Actions.CATEGORY IN ("upsell")',
+]
+
+
+@pytest.mark.parametrize("text", ACTION_EXAMPLES, ids=[f"action-{i}" for i in range(len(ACTION_EXAMPLES))])
+def test_action_filters_are_refused_as_action_filters(demo: filters.Evaluator, text: str) -> None:
+    with pytest.raises(FilterError, match="action filters are for PERSONALIZED_ACTIONS, which local groups do not "
+                                          "have") as caught:
+        demo.compile(text)
+    assert "Expected" not in str(caught.value)  # not a syntax error
+
+
+def test_action_words_inside_quoted_values_are_only_values(demo: filters.Evaluator) -> None:
+    demo.compile('INCLUDE ItemID WHERE Items.GENRES IN ("ActionID", "Actions.VALUE")')
