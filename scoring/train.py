@@ -88,15 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             created = user_groups.retrain_in_place(source, settings=settings, progress=progress)
             _print_notes(created.report)
         else:
-            report = importing.validate_directory(source)
+            prepared = importing.prepare_directory(source)
+            report = prepared.report
             if not report.ok:
                 raise user_groups.InvalidData(report)
-            files, _ = importing.read_directory(source)
             print(report.summary())
             _print_notes(report)
-            created = user_groups.create_group(files, name, out=out, overwrite=args.replace,
+            created = user_groups.create_group(prepared.files, name, out=out, overwrite=args.replace,
                                                settings=settings, progress=progress,
-                                               origin=str(source.resolve()))
+                                               origin=str(source.resolve()), prepared=prepared)
     except user_groups.InvalidData as exc:
         report = exc.report
         print(f"error: {source} was refused: {report.total_problems:,} problem(s), nothing was "

@@ -148,8 +148,12 @@ def _is_demo(path: Path) -> bool:
 def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | None = None,
                  out: Path | None = None, overwrite: bool = False,
                  settings: TrainingSettings = TrainingSettings(),
-                 progress: Progress | None = None, origin: str = "upload") -> Created:
+                 progress: Progress | None = None, origin: str = "upload",
+                 prepared: importing.Prepared | None = None) -> Created:
     """Validate `files` (by dataset file name), train, and write the group `root/name` (or `out`).
+
+    `prepared`: the import of these same files when the caller has already run it (the CLI
+    reports odd rows before training), so a large upload is parsed once, not twice.
 
     Raises InvalidData (with the report) for bad files and GroupError for a bad name, an existing
     group without `overwrite`, or the demo group as a target.
@@ -172,7 +176,8 @@ def create_group(files: Mapping[str, bytes | None], name: str, *, root: Path | N
     with claim(target):
         _check_target(target, overwrite)  # again: it may have been built while we waited
         say(0.0, "Validating the files")
-        prepared = importing.prepare(files)
+        if prepared is None:
+            prepared = importing.prepare(files)
         report = prepared.report
         if not report.ok:
             raise InvalidData(report)
