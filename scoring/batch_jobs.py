@@ -132,7 +132,7 @@ class _Runner:
 
 
 _runners: dict[Path, _Runner] = {}
-_runners_lock = threading.Lock()
+_runners_lock = threading.RLock()
 
 
 def _try_lock(file: Path) -> IO[str] | None:
