@@ -382,9 +382,10 @@ class _Run:
                 quoted = _quoted_ids(model)
                 rows, scores = health_run.block_scores(self.group, [block[i].record["userId"] for i in good],  # type: ignore[index]
                                                        num, None)
+                score_format = ",".join(["%.7g"] * rows.shape[1])  # 7 significant digits, as the service writes
                 for i, items, values in zip(good, quoted[rows].tolist(), scores.tolist(), strict=True):
                     answers[i] = ('{"input":%s,"output":{"recommendedItems":[%s],"scores":[%s]},"error":null}'
-                                  % (block[i].raw, ",".join(items), ",".join(map(repr, values))))
+                                  % (block[i].raw, ",".join(items), score_format % tuple(values)))
         out = []
         for i, line in enumerate(block):
             text = answers[i]
