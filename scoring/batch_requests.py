@@ -42,6 +42,17 @@ def output_key(input_key: str, output_path: str) -> str:
     return f"{folder}{posixpath.basename(input_key)}.out"
 
 
+def output_key_uri(input_path: str, output_path: str) -> str:
+    """The s3:// URI of the output of an input file (of each file, `<file>.out`, for an input folder)."""
+    try:
+        bucket, _ = split_s3(output_path)
+        _, key = split_s3(input_path)
+    except ValueError:
+        return output_path
+    name = key if key and not key.endswith("/") else "<each input file>"
+    return f"s3://{bucket}/{output_key(name, output_path)}"
+
+
 def _folder(path: str) -> str:
     """The folder an s3:// path names (a file's folder, or the path itself when it ends with /)."""
     return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
