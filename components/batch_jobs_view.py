@@ -34,6 +34,7 @@ _PLAN = "_batch_plan"
 _WATCHED = "_batch_watched"      # {source key: job ARN}
 _ANALYSED = "_batch_analysed"    # {job ARN: StreamResult}
 _CHOSEN = "_batch_chosen"        # {source key: job ARN to analyse}
+_ENDED = "_batch_ended"          # {job ARN: its last description, once ACTIVE or CREATE FAILED}
 
 
 @st.cache_resource(show_spinner=False)
@@ -201,10 +202,27 @@ def _linkless(text: str) -> str:
 
 # -- the watched job --------------------------------------------------------------------------------------
 def _watch(selection: Selection) -> None:
+    """The job started last: polled by a fragment while it runs, then its final state (no more calls)."""
     arn = st.session_state.get(_WATCHED, {}).get(selection.config.key)
     if not arn:
         return
-    _describe_every_tick(selection, arn)
+    ended = st.session_state.get(_ENDED, {}).get(arn)
+    if ended is not None:
+        _status(ended)
+    else:
+        _describe_every_tick(selection, arn)
+
+
+def _status(job: dict[str, Any]) -> None:
+    status, name, took = job["status"], md(job["jobName"]), batch_console.elapsed(job)
+    if status == "ACTIVE":
+        st.success(f"Job {name} is ACTIVE (ran {took}): its analysis is below.", icon=":material/check_circle:")
+    elif status == "CREATE FAILED":
+        st.error(f"Job {name} failed after {took}: {md(job.get('failureReason', 'no reason given'))}",
+                 icon=":material/error:")
+    else:
+        st.info(f"Job {name} is **{md(status)}** for {took} (checked every {POLL_SECONDS:g} s; you can leave "
+                "this page and come back).", icon=":material/hourglass_top:")
 
 
 def _describe(selection: Selection, arn: str) -> None:
@@ -214,21 +232,12 @@ def _describe(selection: Selection, arn: str) -> None:
     except Exception as exc:
         errors.show(exc)
         return
-    status, name = job["status"], job["jobName"]
-    took = batch_console.elapsed(job)
-    if status == "ACTIVE":
-        st.success(f"Job {md(name)} is ACTIVE (ran {took}).", icon=":material/check_circle:")
-        if st.session_state.get(_CHOSEN, {}).get(selection.config.key) != arn:
+    _status(job)
+    if job["status"] in batch_console.FINISHED:
+        st.session_state.setdefault(_ENDED, {})[arn] = job
+        if job["status"] == "ACTIVE":
             st.session_state.setdefault(_CHOSEN, {})[selection.config.key] = arn
-            st.session_state.get(_WATCHED, {}).pop(selection.config.key, None)
-            st.rerun(scope="app")
-    elif status == "CREATE FAILED":
-        st.session_state.get(_WATCHED, {}).pop(selection.config.key, None)
-        st.error(f"Job {md(name)} failed after {took}: {md(job.get('failureReason', 'no reason given'))}",
-                 icon=":material/error:")
-    else:
-        st.info(f"Job {md(name)} is **{md(status)}** for {took} (checked every {POLL_SECONDS:g} s; you can leave "
-                "this page and come back).", icon=":material/hourglass_top:")
+        st.rerun(scope="app")  # the list and the analysis below show the end too
 
 
 _describe_every_tick = st.fragment(run_every=POLL_SECONDS)(_describe)
