@@ -145,8 +145,12 @@ def test_a_job_in_an_endpoint_that_is_killed_ends_create_failed_and_writes_nothi
         url = re.search(r"on (http://\S+)", server.stdout.readline()).group(1)  # type: ignore[union-attr]
         control = boto3.client("personalize", endpoint_url=url, region_name="us-east-1")
         arn = control.create_batch_inference_job(**_params(control, "killed", path))["batchInferenceJobArn"]
-        while control.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"] == "PENDING":
+        deadline = time.monotonic() + 60  # a bound for a broken runner, not a timing assertion
+        while (control.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
+               == "PENDING" and time.monotonic() < deadline):
             time.sleep(0.02)
+        status = control.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
+        assert status == "IN PROGRESS"  # killed mid-job
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
