@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                       Body="".join(f'{{"userId": "{u}"}}\n' for u in users).encode())
         version = control.describe_campaign(campaignArn=REC)["campaign"]["solutionVersionArn"]
         before = peak_mb()
+        cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
         name = f"bench-{int(time.time())}"
         started = time.perf_counter()
         arn = control.create_batch_inference_job(
@@ -93,13 +94,14 @@ def main(argv: list[str] | None = None) -> int:
                 "status"] not in ("ACTIVE", "CREATE FAILED"):
             time.sleep(0.05)
         seconds = time.perf_counter() - started
+        cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before
         if job["status"] != "ACTIVE":
             print(f"job failed: {job.get('failureReason')}")
             return 1
         per_second = args.users / seconds
         print(f"job         {args.users:,} users x top 25: {seconds:.1f} s ({per_second:,.0f} users/s), "
-              f"peak memory {peak_mb():.0f} MB (before the job {before:.0f} MB; the input upload included); "
-              f"{os.cpu_count()} cores")
+              f"{cpu:.1f} s of CPU (both cores), peak memory {peak_mb():.0f} MB (before the job {before:.0f} MB; "
+              f"the input upload included); {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
         endpoint, url = start([sys.executable, "-m", "scoring.server", "--data", str(demo), "--port", "0"])
         client = boto3.client("personalize-runtime", endpoint_url=url)

@@ -198,8 +198,9 @@ class BatchJobs:
         return sorted(found, key=lambda r: (float(r["creationDateTime"]), r["jobName"]))
 
     def describe(self, arn: str) -> dict[str, Any]:
-        name = arn.rsplit("/", 1)[-1] if arn.startswith(arns.local_arn("batch-inference-job", "")) else None
-        record = _read(_record_file(self.group, name)) if name and "/" not in name and name != "." else None
+        name = arn.rsplit("/", 1)[-1] if arn.startswith(arns.local_arn("batch-inference-job", "")) else ""
+        valid = batch_requests.JOB_NAME.fullmatch(name) and len(name) <= batch_requests.MAX_JOB_NAME
+        record = _read(_record_file(self.group, name)) if valid else None  # a name never leaves the folder
         if record is None:
             raise JobError("ResourceNotFoundException", f"Batch inference job {arn} does not exist.")
         return _finish_if_orphaned(self.group, record)
