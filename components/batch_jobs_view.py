@@ -109,6 +109,9 @@ def _form_or_confirmation(selection: Selection, details: CampaignDetails, data: 
         seed = int(seed_col.number_input("Seed", 0, 1_000_000, 0, key="batch_seed"))
         rng = random.Random(seed)
         users = rng.sample(pool, size) if size <= len(pool) else [rng.choice(pool) for _ in range(size)]
+        if size > len(pool):
+            st.caption(f"The dataset has {len(pool):,} users, so some are drawn more than once: a repeated user "
+                       "gets the same list, which the *users with identical lists* flag counts.")
     elif how == PASTED:
         users = batch_files.parse_id_list(st.text_area("IDs (one per line, or separated by commas)",
                                                        key="batch_ids", height=100))
