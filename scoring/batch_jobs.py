@@ -364,9 +364,10 @@ class _Run:
     def _parse(self, raw: bytes) -> _Line:
         text = raw.decode("utf-8", errors="replace").strip()
         try:
-            record = json.loads(text)
+            record = json.loads(text, parse_constant=_not_json)  # the line is echoed: it must be JSON
         except ValueError as exc:
-            return _Line(json.dumps(text), None, f"User error: the line is not valid JSON ({getattr(exc, 'msg', exc)}).")
+            reason = getattr(exc, "msg", exc)
+            return _Line(json.dumps(text), None, f"User error: the line is not valid JSON ({reason}).")
         if not isinstance(record, dict):
             return _Line(text, None, "User error: each line must be a JSON object.")
         return _Line(text, record, _line_problem(record, self.campaign.kind))
@@ -381,8 +382,8 @@ class _Run:
             if good:
                 model = self.group.model
                 quoted = _quoted_ids(model)
-                rows, scores = health_run.block_scores(self.group, [block[i].record["userId"] for i in good],  # type: ignore[index]
-                                                       num, None)
+                users = [block[i].record["userId"] for i in good]  # type: ignore[index]
+                rows, scores = health_run.block_scores(self.group, users, num, None)
                 score_format = ",".join(["%.7g"] * rows.shape[1])  # 7 significant digits, as the service writes
                 for i, items, values in zip(good, quoted[rows].tolist(), scores.tolist(), strict=True):
                     answers[i] = ('{"input":%s,"output":{"recommendedItems":[%s],"scores":[%s]},"error":null}'
@@ -424,6 +425,10 @@ class _Run:
         if recipes.has_scores(self.campaign.recipe):
             output["scores"] = [i.get("score") for i in items]
         return output
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _line_problem(record: dict[str, Any], kind: str) -> str | None:

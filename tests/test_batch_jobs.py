@@ -114,10 +114,10 @@ def test_a_popularity_job_gives_items_without_scores(group: Path) -> None:
 # -- bad lines become error lines ---------------------------------------------------------------------
 def test_bad_lines_become_error_lines_and_the_job_still_ends_active(group: Path) -> None:
     lines = ['{"userId": "1"}', "this is not json", '{"itemId": "3"}', "[1, 2]",
-             json.dumps({"userId": "x" * 300}), '{"userId": "2"}']
+             json.dumps({"userId": "x" * 300}), '{"userId": NaN}', '{"userId": "2"}']
     job, out = run_job(group, "malformed", lines, numResults=3)
     assert job["status"] == "ACTIVE" and len(out) == len(lines)
-    assert [line["error"] is None for line in out] == [True, False, False, False, False, True]
+    assert [line["error"] is None for line in out] == [True, False, False, False, False, False, True]
     assert out[2]["error"] == "User error: Required fields for the provided recipe are userId"
     assert out[2]["input"] == {"itemId": "3"} and out[2]["output"] == {"recommendedItems": []}
     assert out[1]["input"] == "this is not json" and "not valid JSON" in out[1]["error"]
