@@ -182,7 +182,10 @@ def elapsed(job: Mapping[str, Any], now: datetime | None = None) -> str:
     if minutes < 60:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h"
 
 
 def output_uris(s3: Any, job: Mapping[str, Any]) -> Iterator[str]:

@@ -158,3 +158,36 @@ def test_a_live_review_says_what_it_costs_and_calls_nothing(live_aws: LiveAws) -
     assert not at.exception and not errors_of(at)
     assert any("Amazon Personalize bills batch inference" in rendered(c.value) for c in at.caption)
     assert "in Amazon Personalize on solution version" in markdown_text(at)
+
+
+def test_a_confirmed_live_job_is_created_as_planned_and_watched(live_aws: LiveAws) -> None:
+    live_aws.queue_campaign(paged=False)
+    at = on_page(PAGE)
+    at.radio(key="source").set_value("Amazon Personalize").run()
+    live_aws.control_stub.add_response("list_batch_inference_jobs", {"batchInferenceJobs": []})
+    at.session_state["health_batch_tab"] = TAB
+    at.run()
+    at.radio(key="batch_how").set_value("An input file already in S3").run()
+    at.text_input(key="batch_existing").input("s3://my-bucket/in/users.json")
+    at.text_input(key="batch_out_folder").input("s3://my-bucket/out/")
+    at.text_input(key="batch_role").input(ROLE)
+    at.text_input(key="batch_name").input("live-job")
+    at.number_input(key="batch_num").set_value(10)
+    live_aws.control_stub.add_response("list_batch_inference_jobs", {"batchInferenceJobs": []})
+    at.button(key="batch_review").click().run()
+    live_aws.control_stub.add_response("list_batch_inference_jobs", {"batchInferenceJobs": []})
+    at.checkbox(key="batch_agree").check().run()
+    arn = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/live-job"
+    version = at.session_state["_batch_plan"].params["solutionVersionArn"]
+    live_aws.control_stub.add_response("create_batch_inference_job", {"batchInferenceJobArn": arn}, {
+        "jobName": "live-job", "solutionVersionArn": version, "roleArn": ROLE, "numResults": 10,
+        "jobInput": {"s3DataSource": {"path": "s3://my-bucket/in/users.json"}},
+        "jobOutput": {"s3DataDestination": {"path": "s3://my-bucket/out/"}}})
+    live_aws.control_stub.add_response("describe_batch_inference_job", {"batchInferenceJob": {
+        "jobName": "live-job", "batchInferenceJobArn": arn, "status": "IN PROGRESS",
+        "creationDateTime": WHEN, "lastUpdatedDateTime": WHEN}}, {"batchInferenceJobArn": arn})
+    live_aws.control_stub.add_response("list_batch_inference_jobs", {"batchInferenceJobs": []})
+    at.button(key="batch_start").click().run()
+    assert not at.exception and not errors_of(at)
+    live_aws.control_stub.assert_no_pending_responses()
+    assert any("Job live-job is **IN PROGRESS** for" in rendered(i.value) for i in at.info)
