@@ -5,15 +5,15 @@
               its own process: seconds from CreateBatchInferenceJob to ACTIVE, and this process's
               peak resident memory (the job runs here, on the control client's thread).
               Targets: <= 60 s on 2 cores, peak < 1 GB.
-  throughput  the job's users per second over one GetRecommendations call per user through the
+  throughput  a job's users per second over one GetRecommendations call per user through the
               local HTTP endpoint (`python -m scoring.server` in its own process, one boto3
-              client). Target: >= 20x.
+              client), a job and the calls in turn for a few rounds. Target: >= 20x.
   identical   a random sample of the job's output lines against GetRecommendations for the same
               users (in-process): how many lists are identical.
 
 Figures, not a test: they move with the machine's load; each ratio is measured in one run.
 
-    python bench/batch.py [--users 1000000] [--calls 2000] [--sample 2000]
+    python bench/batch.py [--users 1000000] [--rounds 3] [--round-users 50000] [--calls 1000] [--sample 2000]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -62,7 +63,9 @@ def peak_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=1_000_000)
-    parser.add_argument("--calls", type=int, default=2000, help="GetRecommendations calls timed over HTTP")
+    parser.add_argument("--calls", type=int, default=1000, help="GetRecommendations calls per round over HTTP")
+    parser.add_argument("--round-users", type=int, default=50_000, help="users of each round's job")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=2000, help="output lines compared with GetRecommendations")
     args = parser.parse_args(argv)
 
@@ -105,14 +108,31 @@ def main(argv: list[str] | None = None) -> int:
 
         endpoint, url = start([sys.executable, "-m", "scoring.server", "--data", str(demo), "--port", "0"])
         client = boto3.client("personalize-runtime", endpoint_url=url)
-        sample = [users[rng.randrange(len(users))] for _ in range(args.calls)]
-        client.get_recommendations(campaignArn=REC, userId=sample[0], numResults=25)  # warm the connection
-        t = time.perf_counter()
-        for user in sample:
-            client.get_recommendations(campaignArn=REC, userId=user, numResults=25)
-        call_rate = args.calls / (time.perf_counter() - t)
-        print(f"throughput  GetRecommendations over HTTP, one client: {call_rate:,.0f} users/s; the job "
-              f"{per_second:,.0f} users/s = {per_second / call_rate:.1f}x")
+        client.get_recommendations(campaignArn=REC, userId=users[0], numResults=25)  # warm the connection
+        s3.put_object(Bucket=BUCKET, Key="in/round.json",
+                      Body="".join(f'{{"userId": "{u}"}}\n' for u in users[:args.round_users]).encode())
+        ratios, job_rates, call_rates = [], [], []
+        for round_number in range(args.rounds):  # a job and the calls in turn: the same load for both
+            t = time.perf_counter()
+            arn = control.create_batch_inference_job(
+                jobName=f"{name}-round-{round_number}", solutionVersionArn=version, roleArn=ROLE, numResults=25,
+                jobInput={"s3DataSource": {"path": f"s3://{BUCKET}/in/round.json"}},
+                jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/out/{name}-{round_number}/"}})[
+                    "batchInferenceJobArn"]
+            while control.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"] \
+                    not in ("ACTIVE", "CREATE FAILED"):
+                time.sleep(0.02)
+            job_rates.append(args.round_users / (time.perf_counter() - t))
+            sample = [users[rng.randrange(len(users))] for _ in range(args.calls)]
+            t = time.perf_counter()
+            for user in sample:
+                client.get_recommendations(campaignArn=REC, userId=user, numResults=25)
+            call_rates.append(args.calls / (time.perf_counter() - t))
+            ratios.append(job_rates[-1] / call_rates[-1])
+        print(f"throughput  {args.rounds} rounds of a {args.round_users:,}-user job then {args.calls:,} "
+              f"GetRecommendations over HTTP (one client): job {statistics.median(job_rates):,.0f} users/s, calls "
+              f"{statistics.median(call_rates):,.0f} users/s; ratio median {statistics.median(ratios):.1f}x "
+              f"(range {min(ratios):.1f}-{max(ratios):.1f}x)")
 
         chosen = sorted(rng.sample(range(args.users), min(args.sample, args.users)))
         body = s3.get_object(Bucket=BUCKET, Key=f"out/{name}/users.json.out")["Body"]

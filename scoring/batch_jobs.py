@@ -364,7 +364,7 @@ class _Run:
     def _parse(self, raw: bytes) -> _Line:
         text = raw.decode("utf-8", errors="replace").strip()
         try:
-            record = json.loads(text, parse_constant=_not_json)  # the line is echoed: it must be JSON
+            record = _DECODER.decode(text)  # the line is echoed into the output: it must be JSON
         except ValueError as exc:
             reason = getattr(exc, "msg", exc)
             return _Line(json.dumps(text), None, f"User error: the line is not valid JSON ({reason}).")
@@ -429,6 +429,10 @@ class _Run:
 
 def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+#: Refuses NaN and Infinity; one decoder for every line (json.loads with options builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
 def _line_problem(record: dict[str, Any], kind: str) -> str | None:
