@@ -176,6 +176,8 @@ def elapsed(job: Mapping[str, Any], now: datetime | None = None) -> str:
         return ""
     end = job.get("lastUpdatedDateTime") if job.get("status") in FINISHED else (now or datetime.now(UTC))
     seconds = max(0, int(((end or datetime.now(UTC)) - start).total_seconds()))
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 60:
         return f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)

@@ -55,7 +55,7 @@ def test_each_form_problem_is_named(changes: dict[str, Any], problem: str) -> No
     assert any(problem in p for p in plan(**changes).problems)
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [(5, "5 s"), (125, "2 min 05 s"), (3 * 3600 + 60, "3 h 01 min"),
+@pytest.mark.parametrize(("seconds", "shown"), [(0, "under 1 s"), (5, "5 s"), (125, "2 min 05 s"), (3 * 3600 + 60, "3 h 01 min"),
                                                 (50 * 3600, "2 days 2 h")])
 def test_elapsed_time_of_a_running_job(seconds: int, shown: str) -> None:
     job = {"status": "IN PROGRESS", "creationDateTime": START}
