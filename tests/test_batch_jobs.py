@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scoring
-from scoring import arns, batch_requests, events
+from scoring import arns, batch_requests, events, recipes
 from scoring.batch_jobs import JOBS_DIR, STOPPED_REASON
 from tests.support import s3_server
 from tests.test_contract_batch import ROLE, wait
@@ -211,3 +211,21 @@ def test_every_name_of_the_service_pattern_is_accepted(name: str) -> None:
 def test_the_output_is_the_input_file_name_dot_out_in_the_output_folder(bucket: str, folder: str, file: str) -> None:
     key = batch_requests.output_key(f"in/{file}", f"s3://{bucket}/{folder}")
     assert key == f"{folder}{file}.out"
+
+
+# -- the fast path for plain {"userId": ...} lines --------------------------------------------------
+_lines = st.one_of(
+    st.builds(lambda u, a: json.dumps({"userId": u}, ensure_ascii=a), st.text(max_size=300), st.booleans()),
+    st.builds(lambda u, sep: '{%s"userId"%s:%s"%s"%s}' % (sep, sep, sep, u, sep), st.text(max_size=40),
+              st.sampled_from(["", " ", "\t", "\n", "\x0b", "\u00a0"])),
+    st.text(max_size=60))
+
+
+@given(_lines)
+def test_a_line_parsed_without_the_decoder_is_the_record_the_decoder_gives(line: str) -> None:
+    from scoring.batch_jobs import _SIMPLE_USER, _line_problem
+
+    match = _SIMPLE_USER.fullmatch(line)
+    if match is not None:
+        assert json.loads(line) == {"userId": match.group(1)}
+        assert _line_problem({"userId": match.group(1)}, recipes.USER_PERSONALIZATION) is None
