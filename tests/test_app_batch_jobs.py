@@ -191,3 +191,12 @@ def test_a_confirmed_live_job_is_created_as_planned_and_watched(live_aws: LiveAw
     assert not at.exception and not errors_of(at)
     live_aws.control_stub.assert_no_pending_responses()
     assert any("Job live-job is **IN PROGRESS** for" in rendered(i.value) for i in at.info)
+
+
+def test_read_only_mode_hides_the_form_and_keeps_the_list(group: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSOLE_READ_ONLY", "1")
+    at = jobs_tab()
+    assert not at.exception and not errors_of(at)
+    assert "batch_review" not in [b.key for b in at.button]
+    assert any("Starting a batch inference job is off in read-only mode" in rendered(c.value) for c in at.caption)
+    assert any("No batch inference jobs yet." in rendered(c.value) for c in at.caption)

@@ -229,3 +229,13 @@ def test_a_line_parsed_without_the_decoder_is_the_record_the_decoder_gives(line:
     if match is not None:
         assert json.loads(line) == {"userId": match.group(1)}
         assert _line_problem({"userId": match.group(1)}, recipes.USER_PERSONALIZATION) is None
+
+
+def test_read_only_mode_refuses_to_create_a_job(group: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSOLE_READ_ONLY", "1")
+    control = scoring.client("personalize", group)
+    path = s3_server.put_lines("in/read-only.json", ['{"userId": "1"}'])
+    with pytest.raises(control.exceptions.ClientError) as caught:
+        control.create_batch_inference_job(**_params(control, "read-only", path))
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert not (group / JOBS_DIR / "read-only.json").exists()
