@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import scoring.aws
-from components import errors, health_results, read_only, request_form
+from components import errors, health_job, health_results, read_only, request_form
 from components.health_inputs import SourceData
 from components.safe_text import code, md
 from components.sidebar import Selection
@@ -26,6 +26,7 @@ from scoring import batch_console, batch_files, batch_jobs, batch_requests, reci
 from scoring.campaigns import CampaignDetails
 
 SAMPLE, PASTED, EXISTING = "Random sample of the dataset's users", "Pasted user IDs", "An input file already in S3"
+LAST_RUN = "The users of the last real-time run"
 DEFAULT_USERS = 2_000
 MAX_USERS = 1_000_000
 POLL_SECONDS = 2.0
@@ -97,11 +98,16 @@ def _form_or_confirmation(selection: Selection, details: CampaignDetails, data: 
     st.session_state.setdefault("batch_out_folder", remembered.get("outputFolder", ""))
     st.session_state.setdefault("batch_name", batch_console.default_job_name(details.name))
     kind = details.kind
-    options = ([SAMPLE] if data.user_pool and kind != recipes.RELATED_ITEMS else []) + [PASTED, EXISTING]
+    last = health_job.current(selection)
+    options = (([LAST_RUN] if last is not None else [])
+               + ([SAMPLE] if data.user_pool and kind != recipes.RELATED_ITEMS else []) + [PASTED, EXISTING])
     how = st.radio("Input", options, key="batch_how",
                    format_func=lambda o: o.replace("user IDs", "item IDs") if kind == recipes.RELATED_ITEMS else o)
     users: list[str] | None = None
-    if how == SAMPLE:
+    if how == LAST_RUN and last is not None:
+        users = list(last.request.users)
+        st.caption(f"{len(users):,} IDs, as chosen in the form above.")
+    elif how == SAMPLE:
         pool = data.user_pool or []
         size_col, seed_col = st.columns(2)
         size = int(size_col.number_input("Users", 1, MAX_USERS, min(DEFAULT_USERS, MAX_USERS), key="batch_size",

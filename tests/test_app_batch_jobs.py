@@ -51,7 +51,8 @@ def jobs_tab(at: AppTest | None = None) -> AppTest:
 
 
 def fill(at: AppTest, *, out: str = "out/app/", role: str = ROLE) -> AppTest:
-    at.number_input(key="batch_size").set_value(300)
+    if "batch_size" in [n.key for n in at.number_input]:  # the sample's size (absent for other inputs)
+        at.number_input(key="batch_size").set_value(300)
     at.text_input(key="batch_in_folder").input(f"s3://{s3_server.BUCKET}/in/app/")
     at.text_input(key="batch_out_folder").input(f"s3://{s3_server.BUCKET}/{out}")
     at.text_input(key="batch_role").input(role)
@@ -200,3 +201,18 @@ def test_read_only_mode_hides_the_form_and_keeps_the_list(group: Path, monkeypat
     assert "batch_review" not in [b.key for b in at.button]
     assert any("Starting a batch inference job is off in read-only mode" in rendered(c.value) for c in at.caption)
     assert any("No batch inference jobs yet." in rendered(c.value) for c in at.caption)
+
+
+def test_the_users_of_the_last_real_time_run_can_be_the_jobs_input(group: Path) -> None:
+    at = on_page(PAGE)
+    at.selectbox(key="local_group").set_value(GROUP).run()
+    at.slider(key="health_size").set_value(60)
+    at.button(key="health_run").click().run()
+    at.session_state["health_batch_tab"] = TAB
+    at.run()
+    assert at.radio(key="batch_how").value == "The users of the last real-time run"
+    fill(at, out="out/last/")
+    at.button(key="batch_review").click().run()
+    assert not at.exception and not errors_of(at)
+    users = len(at.session_state["_health_job"].request.users)
+    assert f"app-job.json ({users} lines" in markdown_text(at)
