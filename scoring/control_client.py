@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scoring import access, arns, errors, exploration, filters, group_files, recipes, validation
+from scoring import access, arns, batch_jobs, errors, exploration, filters, group_files, recipes, validation
 from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup, Recommender
 from scoring.runtime_client import _response_metadata
 
@@ -34,6 +34,8 @@ class LocalControlClient:
     def __init__(self, group: LocalGroup) -> None:
         self.group = group
         self.exceptions = errors.service_exceptions(SERVICE)
+        #: The S3 client batch inference jobs use (boto3's standard environment by default).
+        self.batch_s3: batch_jobs.S3Factory = batch_jobs.default_s3
 
     # -- listing with boto3-style pages ----------------------------------------------------
     def _page(self, op: str, key: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +57,7 @@ class LocalControlClient:
     def can_paginate(self, operation_name: str) -> bool:
         return operation_name in {"list_campaigns", "list_solutions", "list_dataset_groups",
                                   "list_filters", "list_datasets", "list_recipes", "list_event_trackers",
-                                  "list_recommenders"}
+                                  "list_recommenders", "list_batch_inference_jobs"}
 
     def get_paginator(self, operation_name: str) -> _Paginator:
         if not self.can_paginate(operation_name):
@@ -362,6 +364,36 @@ class LocalControlClient:
         return {"name": t.name, "eventTrackerArn": t.arn, "status": ACTIVE,
                 "creationDateTime": t.created, "lastUpdatedDateTime": t.created}
 
+    # -- batch inference jobs (scoring.batch_jobs) -----------------------------------------------
+    def create_batch_inference_job(self, **params: Any) -> dict[str, Any]:
+        """Start a job in the background (PENDING at once); it reads and writes S3 as the service does."""
+        op = "CreateBatchInferenceJob"
+        self._refuse_if_read_only("Running a batch inference job", op)
+        self._check(op, params)
+        record = self._batch_call(op, lambda jobs: jobs.create(params))
+        return {"batchInferenceJobArn": record["batchInferenceJobArn"], "ResponseMetadata": _response_metadata()}
+
+    def describe_batch_inference_job(self, **params: Any) -> dict[str, Any]:
+        op = "DescribeBatchInferenceJob"
+        self._check(op, params)
+        record = self._batch_call(op, lambda jobs: jobs.describe(params["batchInferenceJobArn"]))
+        return {"batchInferenceJob": batch_jobs.as_response(record), "ResponseMetadata": _response_metadata()}
+
+    def list_batch_inference_jobs(self, **params: Any) -> dict[str, Any]:
+        """The group's jobs, newest first (as the service lists them), of one solution version if given."""
+        op = "ListBatchInferenceJobs"
+        self._check(op, params)
+        wanted = params.get("solutionVersionArn")
+        records = self._batch_call(op, lambda jobs: jobs.records())
+        rows = [batch_jobs.summary(r) for r in reversed(records) if wanted in (None, r["solutionVersionArn"])]
+        return self._page(op, "batchInferenceJobs", rows, params)
+
+    def _batch_call(self, op: str, call: Callable[[batch_jobs.BatchJobs], Any]) -> Any:
+        try:
+            return call(batch_jobs.BatchJobs(self.group, self.batch_s3))
+        except batch_jobs.JobError as exc:
+            raise self._error(exc.code, exc.message, op) from None
+
     # -- datasets and schemas --------------------------------------------------------------
     def _dataset_arn(self, kind: str) -> str:
         return arns.local_arn("dataset", self.group.name, kind.upper())
@@ -408,7 +440,7 @@ class LocalControlClient:
     def _check(self, op: str, params: dict[str, Any]) -> None:
         validation.check_boto3_params(SERVICE, op, params)
         for key, value in params.items():
-            if key.endswith("Arn") and isinstance(value, str) and not arns.is_valid(value):
+            if key.endswith("Arn") and key != "roleArn" and isinstance(value, str) and not arns.is_valid(value):
                 raise self._error(errors.INVALID_INPUT, f"Value '{value[:80]}' at '{key}' failed to satisfy "
                                   "constraint: Member must satisfy regular expression pattern: "
                                   "arn:([a-z\\d-]+):personalize:.*:.*:.+", op)

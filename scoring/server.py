@@ -53,7 +53,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from scoring import wire
+from scoring import batch_jobs, wire
 from scoring.control_client import LocalControlClient
 from scoring.local_group import open_group
 from scoring.runtime_client import LocalRuntimeClient
@@ -408,6 +408,9 @@ class LocalEndpointServer(ThreadingHTTPServer):
         self.stopping = True
         if self._serving.is_set():
             super().shutdown()
+        # Batch inference jobs run on this process's threads: end them as CREATE FAILED, with the
+        # reason, rather than leave them to vanish mid-write.
+        batch_jobs.stop_all(self.endpoint.runtime.group, wait=grace)
         deadline = time.monotonic() + grace
         while self.inflight and time.monotonic() < deadline:
             time.sleep(0.01)
