@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scoring import access, arns, batch_jobs, errors, exploration, filters, group_files, recipes, validation
+from scoring import (
+    access, arns, batch_jobs, errors, exploration, filters, group_files, recipes, validation,
+)
 from scoring.local_group import Campaign, EventTracker, Filter, LocalGroup, Recommender
 from scoring.runtime_client import _response_metadata
 

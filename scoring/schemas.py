@@ -294,6 +294,8 @@ def load_schemas(folder: Path) -> dict[str, DatasetSchema]:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False,
                                 nrows=0 if kind == INTERACTIONS else None)
             out[kind] = infer(kind, {str(c): frame[c] for c in frame.columns})
+    if INTERACTIONS not in out:  # every group has interactions: its folder was removed or broken
+        raise FileNotFoundError(f"dataset group {folder.name!r} has no {paths.INTERACTIONS_FILE}")
     return out
 
 
