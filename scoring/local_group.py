@@ -36,8 +36,26 @@ FILTERS_LOCK = ".campaigns.lock"
 TREND_WINDOW = 7 * 86_400
 
 
+class _ServesRecipe:
+    """What a campaign and a recommender share: a recipe or use case name, and the registry's entry."""
+
+    recipe: str
+
+    @property
+    def recipe_arn(self) -> str:
+        return recipes.recipe_arn(self.recipe)
+
+    @property
+    def info(self) -> recipes.Recipe:
+        return recipes.lookup(self.recipe)
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+
 @dataclass(frozen=True)
-class Campaign:
+class Campaign(_ServesRecipe):
     """One campaign of campaigns.json with the ARNs the control plane shows for it."""
 
     name: str
@@ -60,21 +78,10 @@ class Campaign:
     def solution_version_arn(self) -> str:
         return arns.local_arn("solution", self.solution, "1")
 
-    @property
-    def recipe_arn(self) -> str:
-        return recipes.recipe_arn(self.recipe)
-
-    @property
-    def info(self) -> recipes.Recipe:
-        return recipes.lookup(self.recipe)
-
-    @property
-    def kind(self) -> str:
-        return self.info.kind
 
 
 @dataclass(frozen=True)
-class Recommender:
+class Recommender(_ServesRecipe):
     """One recommender of campaigns.json: a domain use case served by the group's trained model."""
 
     name: str
@@ -86,17 +93,6 @@ class Recommender:
     def arn(self) -> str:
         return arns.local_arn("recommender", self.name)
 
-    @property
-    def recipe_arn(self) -> str:
-        return recipes.recipe_arn(self.recipe)
-
-    @property
-    def info(self) -> recipes.Recipe:
-        return recipes.lookup(self.recipe)
-
-    @property
-    def kind(self) -> str:
-        return self.info.kind
 
 
 def _timestamp(value: Any) -> datetime:
