@@ -29,8 +29,9 @@ TIED32 = st.sampled_from([-3.0, -1.0, 0.0, 0.5, 2.0])
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Blocks of 16 items: every path of the scan runs on small vectors."""
+    """Blocks of 16 items in parts of 4: every path of the scan runs on small vectors."""
     monkeypatch.setattr(softmax, "SCAN_BLOCK", 16)
+    monkeypatch.setattr(softmax, "SCAN_PART", 4)
     yield
 
 
@@ -96,6 +97,14 @@ def test_infinite_and_empty_inputs() -> None:
     plus[70] = np.inf
     rows, log_norm = scan_top_k(plus, 3)
     assert rows[0] == 70 and log_norm == float("inf")
+
+
+def test_a_nan_never_hides_a_larger_value_and_makes_the_normaliser_nan() -> None:
+    values = np.arange(100, dtype=np.float32)
+    values[[3, 98]] = np.nan  # in the part of the largest values, and in the first block
+    rows, log_norm = scan_top_k(values, 3)
+    np.testing.assert_array_equal(rows, [99, 97, 96])
+    assert np.isnan(log_norm)
 
 
 # -- through the client: today's GetRecommendations, spelled out ----------------------------------
