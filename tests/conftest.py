@@ -36,13 +36,26 @@ BROWSER_GROUP = "browser"
 
 
 DURATIONS_KEY = "console/module-seconds"
+#: Each module's seconds in a full run, shipped so that a fresh clone (no .pytest_cache, as in CI)
+#: also starts the longest modules first; the cache's own figures, once there, win.
+SHIPPED_SECONDS = Path(__file__).with_name("module_seconds.json")
+
+
+def _shipped_seconds() -> dict[str, float]:
+    import json
+
+    try:
+        return dict(json.loads(SHIPPED_SECONDS.read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark browser tests by where they live (new ones included); start the longest modules first.
 
     A module holding a `slow` test goes first, then modules by the seconds they took last time
-    (recorded in .pytest_cache), so parallel workers do not end with one long test alone. A
+    (recorded in .pytest_cache; tests/module_seconds.json on a fresh clone), so parallel workers
+    do not end with one long test alone. A
     module's tests stay together, so its module-scoped fixtures are set up once per worker.
     Every worker computes the same order from the same cache, as xdist requires.
     """
@@ -50,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
-    seconds: dict[str, float] = config.cache.get(DURATIONS_KEY, {}) if config.cache else {}
+    seconds = _shipped_seconds() | (config.cache.get(DURATIONS_KEY, {}) if config.cache else {})
     slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
 
     def key(item: pytest.Item) -> tuple[bool, float]:
