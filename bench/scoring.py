@@ -2,8 +2,9 @@
 
 The floor is the bare matrix-vector product: every item vector (1M x 64 float32 = 256 MB) must
 be read once, so no scorer can beat it. The local client adds validation, then one pass over the
-logits in cache-sized blocks (log-sum-exp normaliser and a running top-k threshold,
-`scoring.softmax.scan_top_k`); with a filter the (cached) mask joins that pass. The naive
+logits in cache-sized blocks (log-sum-exp normaliser and each 4,096-row part's maximum; the top k
+come from the few parts that can hold them, `scoring.softmax.scan_top_k`); with a filter the
+(cached) mask joins that pass with a running top-k threshold. The naive
 version does a full softmax and a full argsort. Each round times every variant once, in turn,
 so the ratios compare calls made under the same load; prints the median and the range of the
 per-round ratios (timings on a shared machine are noisy; ratios much less so), and the ratio of
