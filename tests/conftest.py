@@ -122,7 +122,8 @@ def _copy_demo(to: Path) -> None:
 
     from scoring.events import EVENTS_FILE
 
-    shutil.copytree(SHARED_DEMO, to, ignore=shutil.ignore_patterns(EVENTS_FILE, ".*"), dirs_exist_ok=True)
+    shutil.copytree(SHARED_DEMO, to, ignore=shutil.ignore_patterns(EVENTS_FILE, ".*"),
+                    dirs_exist_ok=True)
 
 
 @pytest.fixture(scope="session")
