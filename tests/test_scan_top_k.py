@@ -112,7 +112,7 @@ def test_a_nan_never_hides_a_larger_value_and_makes_the_normaliser_nan() -> None
 
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("filtered", [False, True])
-@pytest.mark.parametrize("k", [1, 25, 500])
+@pytest.mark.parametrize("k", [1, 3, 25, 500])
 def test_catalogue_sized_vectors_at_the_real_block_sizes(monkeypatch: pytest.MonkeyPatch, k: int,
                                                          filtered: bool, tied: bool) -> None:
     """Three blocks and a short one, the last part short too: the sizes a large catalogue meets."""
