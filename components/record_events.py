@@ -107,7 +107,7 @@ def _record(selection: Selection, details: campaigns.CampaignDetails, result: Re
         state.setdefault(_SENT, []).append(request)
     item = request["eventList"][0]["itemId"]
     state[_NOTE] = ("success", f"Recorded **{event_type}** on item {item} for user {user_id}; the list was "
-                    "fetched again.")
+                    "fetched again.", user_id)
     return True
 
 
@@ -122,13 +122,13 @@ def _reset(selection: Selection, user_id: str) -> bool:
             errors.show(exc)
             return False
         state[_NOTE] = ("success", f"Removed {removed} recorded event{'s' if removed != 1 else ''} of user "
-                        f"{user_id}.")
+                        f"{user_id}.", user_id)
         return True
     sent = state.get(_SENT, [])
     state[_SENT] = [r for r in sent if r.get("userId") != user_id]
     state[_NOTE] = ("warning", "Amazon Personalize cannot remove events once recorded: they stay in the "
                     "Interactions dataset and keep shaping this user's recommendations. Only this console's "
-                    "view of the events it sent was reset.")
+                    "view of the events it sent was reset.", user_id)
     return True
 
 
@@ -210,14 +210,19 @@ def render(selection: Selection, details: campaigns.CampaignDetails, result: Res
     if not offered(details, result):
         return
     assert result is not None
-    note = st.session_state.pop(_NOTE, None)
+    # The last action's note stays until the next action or another user: a rerun that the page
+    # asks for by itself (the charts drawn after the table) must not wipe it a second after.
+    note = st.session_state.get(_NOTE)
+    if note and note[2] != str(result.params.get("userId")):
+        del st.session_state[_NOTE]
+        note = None
     with st.container(key="record_events", border=True):
         st.subheader("Record events", anchor=False)
         if read_only.active():
             read_only.note("Recording events")
             return
         if note:
-            level, text = note
+            level, text, _ = note
             if level == "warning":
                 st.warning(text, icon=":material/info:")
             else:

@@ -159,7 +159,7 @@ class LocalGroup:
     # -- users: w̄_u from the history ---------------------------------------------------
     def recorded_history(self, user_id: str | None) -> History:
         """Events recorded since training (PutEvents; by userId or sessionId), newest first."""
-        if user_id is None:
+        if user_id is None or not self.events.count(user_id):  # most users: no frame to build
             return History.empty()
         frame = self.events.history(user_id)
         if len(frame) == 0:

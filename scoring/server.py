@@ -294,6 +294,7 @@ class Handler(BaseHTTPRequestHandler):
                 return b"".join(parts)
             total += size
             if total > wire.MAX_BODY:
+                self._discard_chunks(size)
                 raise BodyError(413, "RequestEntityTooLargeException", _too_large(total))
             parts.append(self._read_exactly(size))
             if self.rfile.readline(3) not in (b"\r\n", b"\n"):  # the CRLF after each chunk
@@ -309,6 +310,22 @@ class Handler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 left -= len(chunk)
+        except OSError:
+            pass
+
+    def _discard_chunks(self, size: int) -> None:
+        """Read and drop the rest of an oversized chunked body (bounded, from a chunk of `size`
+        bytes not yet read), so the client that is still sending sees the 413 and no reset."""
+        left = DRAIN_LIMIT
+        try:
+            while size and left > 0:
+                self._discard(size + 2)  # the chunk and its CRLF
+                left -= size
+                size = chunk_size(self.rfile.readline(1024))
+                if size is None:
+                    return  # not a chunked body after all: the connection closes after the 413
+            while size == 0 and self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):  # trailers
+                pass
         except OSError:
             pass
 

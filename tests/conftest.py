@@ -4,11 +4,12 @@
   `make test` can run the rest on every core and the browser tests on their own, serially.
 - The longest modules start first (a `slow` mark, then last run's seconds), so the workers
   finish together.
-- Each worker gets its own data root (the demo group linked into it): groups that one test
-  creates never meet another worker's, in this process or in the console/CLI it starts.
+- Each worker gets its own data root with its own copy of the demo group: groups, events and
+  filters that one test creates never meet another worker's, in this process or in the
+  console/CLI it starts.
 - Hypothesis runs without deadlines (timing is load here, not correctness).
-- The demo group and a small trained group are built once per session (a file lock guards the
-  demo between workers).
+- The demo group is built once (a file lock guards it between workers) and copied into each
+  worker; a small trained group is built once per worker.
 """
 
 from __future__ import annotations
@@ -35,13 +36,26 @@ BROWSER_GROUP = "browser"
 
 
 DURATIONS_KEY = "console/module-seconds"
+#: Each module's seconds in a full run, shipped so that a fresh clone (no .pytest_cache, as in CI)
+#: also starts the longest modules first; the cache's own figures, once there, win.
+SHIPPED_SECONDS = Path(__file__).with_name("module_seconds.json")
+
+
+def _shipped_seconds() -> dict[str, float]:
+    import json
+
+    try:
+        return dict(json.loads(SHIPPED_SECONDS.read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark browser tests by where they live (new ones included); start the longest modules first.
 
     A module holding a `slow` test goes first, then modules by the seconds they took last time
-    (recorded in .pytest_cache), so parallel workers do not end with one long test alone. A
+    (recorded in .pytest_cache; tests/module_seconds.json on a fresh clone), so parallel workers
+    do not end with one long test alone. A
     module's tests stay together, so its module-scoped fixtures are set up once per worker.
     Every worker computes the same order from the same cache, as xdist requires.
     """
@@ -49,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
-    seconds: dict[str, float] = config.cache.get(DURATIONS_KEY, {}) if config.cache else {}
+    seconds = _shipped_seconds() | (config.cache.get(DURATIONS_KEY, {}) if config.cache else {})
     slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
 
     def key(item: pytest.Item) -> tuple[bool, float]:
@@ -74,27 +88,55 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.config.cache.set(DURATIONS_KEY, known | {m: round(s, 2) for m, s in _seconds.items()})
 
 
+#: The demo group as `python -m scoring.demo` builds it, once for every worker (before the patch).
+SHARED_DEMO = Path(paths.DEMO_DIR)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def worker_data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This worker's data root: `paths.DATA_ROOT` here and CONSOLE_DATA_ROOT for subprocesses.
 
-    The demo group stays where it is built (`paths.DEMO_DIR`) and is linked into the root, so
-    every process sees it as the `demo` group; other groups a test creates stay in the worker.
+    The worker's `demo` group (`paths.DEMO_DIR`, in the root) is its own copy of the shared build,
+    so events recorded and filters created in the demo by one worker never reach another's tests;
+    other groups a test creates stay in the worker too.
     """
     root = tmp_path_factory.mktemp("data")
-    (root / "demo").symlink_to(Path(paths.DEMO_DIR).resolve(), target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(paths, "DATA_ROOT", root)
+        patch.setattr(paths, "DEMO_DIR", root / "demo")
         patch.setenv("CONSOLE_DATA_ROOT", str(root))
+        if _demo_is_built(SHARED_DEMO):
+            _copy_demo(root / "demo")
         yield root
 
 
+def _demo_is_built(folder: Path) -> bool:
+    from scoring.demo import is_complete
+
+    return is_complete(folder)
+
+
+def _copy_demo(to: Path) -> None:
+    """The shared demo's files, without its recorded events or locks (3.8 MB: milliseconds)."""
+    import shutil
+
+    from scoring.events import EVENTS_FILE
+
+    shutil.copytree(SHARED_DEMO, to, ignore=shutil.ignore_patterns(EVENTS_FILE, ".*"),
+                    dirs_exist_ok=True)
+
+
 @pytest.fixture(scope="session")
-def demo_dir() -> Path:
-    """The demo dataset group, generated and trained once (a file lock guards parallel workers)."""
+def demo_dir(worker_data_root: Path) -> Path:
+    """The worker's demo group: the shared one generated and trained once (a file lock guards
+    parallel workers), then copied into the worker's data root."""
     from scoring.demo import ensure_demo
 
-    return ensure_demo(paths.DEMO_DIR)
+    mine = worker_data_root / "demo"
+    if not _demo_is_built(mine):
+        ensure_demo(SHARED_DEMO)
+        _copy_demo(mine)
+    return ensure_demo(mine)
 
 
 @pytest.fixture(scope="session")

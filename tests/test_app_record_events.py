@@ -100,6 +100,21 @@ def test_reset_session_removes_the_recorded_events(demo_dir: Path) -> None:
     assert "Recorded" not in _recent(at).columns
 
 
+def test_the_note_outlives_a_rerun_the_page_asks_for_by_itself(demo_dir: Path) -> None:
+    """In a browser the charts are drawn by a rerun a second after the table: the note stays."""
+    at = _record(_ask(), 0)
+    at.button(key="reset_session").click().run()
+    at.run()
+    assert any("Removed 1 recorded event" in s.value for s in at.success)
+
+
+def test_the_note_goes_with_another_user(demo_dir: Path) -> None:
+    at = _record(_ask(), 0)
+    at.text_input(key="user_id").input("78")
+    at = at.button(key="submit").click().run()
+    assert not any("Recorded **watch**" in s.value for s in at.success)
+
+
 def test_a_bad_event_value_is_a_clear_error_and_nothing_is_sent(demo_dir: Path) -> None:
     at = _record(_ask(), 0, value="lots")
     assert not at.exception

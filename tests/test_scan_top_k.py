@@ -21,6 +21,9 @@ import scoring
 from scoring import arns, softmax
 from scoring.softmax import logsumexp, scan_top_k, top_k
 
+#: The sizes the console runs with (the autouse fixture below makes them small for hypothesis).
+REAL_BLOCK, REAL_PART = softmax.SCAN_BLOCK, softmax.SCAN_PART
+
 # Wider than the no-shift window (-20..80) of a block's maximum, so both paths are exercised.
 FINITE32 = st.floats(min_value=-300, max_value=300, allow_nan=False, allow_infinity=False, width=32)
 # Few distinct values, so ties at the k-th place are common.
@@ -29,8 +32,9 @@ TIED32 = st.sampled_from([-3.0, -1.0, 0.0, 0.5, 2.0])
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Blocks of 16 items: every path of the scan runs on small vectors."""
+    """Blocks of 16 items in parts of 4: every path of the scan runs on small vectors."""
     monkeypatch.setattr(softmax, "SCAN_BLOCK", 16)
+    monkeypatch.setattr(softmax, "SCAN_PART", 4)
     yield
 
 
@@ -96,6 +100,33 @@ def test_infinite_and_empty_inputs() -> None:
     plus[70] = np.inf
     rows, log_norm = scan_top_k(plus, 3)
     assert rows[0] == 70 and log_norm == float("inf")
+
+
+def test_a_nan_never_hides_a_larger_value_and_makes_the_normaliser_nan() -> None:
+    values = np.arange(100, dtype=np.float32)
+    values[[3, 98]] = np.nan  # in the part of the largest values, and in the first block
+    rows, log_norm = scan_top_k(values, 3)
+    np.testing.assert_array_equal(rows, [99, 97, 96])
+    assert np.isnan(log_norm)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("filtered", [False, True])
+@pytest.mark.parametrize("k", [1, 3, 25, 500])
+def test_catalogue_sized_vectors_at_the_real_block_sizes(monkeypatch: pytest.MonkeyPatch, k: int,
+                                                         filtered: bool, tied: bool) -> None:
+    """Three blocks and a short one, the last part short too: the sizes a large catalogue meets."""
+    monkeypatch.setattr(softmax, "SCAN_BLOCK", REAL_BLOCK)
+    monkeypatch.setattr(softmax, "SCAN_PART", REAL_PART)
+    rng = np.random.default_rng(k)
+    values = (rng.standard_normal(3 * REAL_BLOCK + 1234) * 3).astype(np.float32)
+    if tied:
+        values = np.round(values)  # thousands of rows share the k-th value
+    allowed = rng.random(values.size) < 0.25 if filtered else None
+    rows, log_norm = scan_top_k(values, k, allowed)
+    np.testing.assert_array_equal(rows, reference(values, k, allowed))
+    assert log_norm is not None
+    assert abs(log_norm - float(np.logaddexp.reduce(values.astype(np.float64)))) <= 1e-6
 
 
 # -- through the client: today's GetRecommendations, spelled out ----------------------------------
