@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -130,34 +130,29 @@ class LocalEventsClient:
 
     def put_items(self, **params: Any) -> dict[str, Any]:
         """Add or replace items (their properties are kept with the events until the next training)."""
-        op = "PutItems"
-        validation.check_boto3_params(SERVICE, op, params)
-        self._refuse_if_read_only("Recording items", op)
-        rows = list(params["items"])
-        problems = _max_length(rows, "items", MAX_LIST)
-        for n, row in enumerate(rows, 1):
-            problems += _max_length(row.get("itemId"), f"items.{n}.member.itemId", MAX_ID)
-            problems += _properties(row.get("properties"), f"items.{n}.member.properties",
-                                    MAX_ITEM_PROPERTIES, event=False)
-        self._invalid_if(problems, op)
-        self._dataset(params["datasetArn"], "ITEMS", op)
-        self.group.events.record_items(params["datasetArn"], rows)
-        return {"ResponseMetadata": _response_metadata()}
+        return self._put_records(params, "PutItems", "items", "itemId", "ITEMS", MAX_ITEM_PROPERTIES,
+                                 self.group.events.record_items)
 
     def put_users(self, **params: Any) -> dict[str, Any]:
         """Add or replace users (their properties are kept with the events until the next training)."""
-        op = "PutUsers"
+        return self._put_records(params, "PutUsers", "users", "userId", "USERS", MAX_USER_PROPERTIES,
+                                 self.group.events.record_users)
+
+    def _put_records(self, params: dict[str, Any], op: str, member: str, id_field: str,
+                     dataset_type: str, max_properties: int,
+                     record: Callable[[str, list[dict[str, Any]]], Any]) -> dict[str, Any]:
+        """PutItems and PutUsers: the same checks on rows of another name, then one store call."""
         validation.check_boto3_params(SERVICE, op, params)
-        self._refuse_if_read_only("Recording users", op)
-        rows = list(params["users"])
-        problems = _max_length(rows, "users", MAX_LIST)
+        self._refuse_if_read_only(f"Recording {member}", op)
+        rows = list(params[member])
+        problems = _max_length(rows, member, MAX_LIST)
         for n, row in enumerate(rows, 1):
-            problems += _max_length(row.get("userId"), f"users.{n}.member.userId", MAX_ID)
-            problems += _properties(row.get("properties"), f"users.{n}.member.properties",
-                                    MAX_USER_PROPERTIES, event=False)
+            problems += _max_length(row.get(id_field), f"{member}.{n}.member.{id_field}", MAX_ID)
+            problems += _properties(row.get("properties"), f"{member}.{n}.member.properties",
+                                    max_properties, event=False)
         self._invalid_if(problems, op)
-        self._dataset(params["datasetArn"], "USERS", op)
-        self.group.events.record_users(params["datasetArn"], rows)
+        self._dataset(params["datasetArn"], dataset_type, op)
+        record(params["datasetArn"], rows)
         return {"ResponseMetadata": _response_metadata()}
 
     def put_action_interactions(self, **params: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from scoring import access, paths
+from scoring import access, batch_requests, paths
 
 INTERACTIONS = "Interactions"
 ITEMS = "Items"
@@ -160,12 +160,11 @@ def jobs_since_full(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def parse_s3_location(location: str) -> tuple[str, str]:
-    if not location.startswith("s3://"):
-        raise LiveDataError(f"The import job's data location {location!r} is not an s3:// location.")
-    bucket, _, key = location[len("s3://"):].partition("/")
-    if not bucket:
-        raise LiveDataError(f"The data location {location!r} names no bucket.")
-    return bucket, key
+    """(bucket, key) of an import job's data location, with batch_requests' one s3:// parser."""
+    try:
+        return batch_requests.split_s3(location)
+    except ValueError as exc:
+        raise LiveDataError(f"The import job's data location: {exc}") from None
 
 
 def s3_files(s3: Any, location: str) -> list[str]:
