@@ -365,6 +365,18 @@ class LocalRuntimeClient:
                    metadata: Mapping[str, list[str]] | None, reason: list[str] | None) -> list[dict[str, Any]]:
         """PredictedItem dicts; `scores=None` for recipes that return none."""
         ids = self.group.model.item_ids
+        if not ((metadata or {}).get("ITEMS") and self.group.items is not None):
+            # No metadata to join (the usual request): the same dicts, built in one pass.
+            names = [str(i) for i in ids[rows].tolist()]
+            if scores is None:
+                out = [{"itemId": name} for name in names]
+            else:
+                out = [{"itemId": name, "score": float(score)}
+                       for name, score in zip(names, scores.tolist(), strict=True)]
+            if reason:
+                for entry in out:
+                    entry["reason"] = list(reason)
+            return out
         out = []
         values = [None] * len(rows) if scores is None else scores.tolist()
         for row, score in zip(rows.tolist(), values, strict=True):

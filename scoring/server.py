@@ -41,6 +41,7 @@ buffer and count bounded here, each guarded by a test (tests/test_security_endpo
 from __future__ import annotations
 
 import argparse
+import email.utils
 import ipaddress
 import logging
 import re
@@ -140,6 +141,12 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def do_POST(self) -> None:  # the methods every request uses, without __getattr__
+        self._dispatch()
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
     def __getattr__(self, name: str) -> Any:
         # Any method (PUT, DELETE, FOO, ...) gets a JSON 404/405 from the router, never a 501.
         if name.startswith("do_"):
@@ -174,43 +181,64 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("//"):
             self.path = "/" + self.path.lstrip("/")
 
-        headers = Headers()
-        budget = MAX_HEADER_BYTES
         deadline = time.monotonic() + HEADER_TIMEOUT
         # One timeout for every read of the block, and the deadline checked between lines.
         self.connection.settimeout(min(HEADER_TIMEOUT, self.timeout or HEADER_TIMEOUT))
+        try:
+            buffered = buffered_headers(self.rfile.peek())
+        except TimeoutError:
+            self.send_error(408, f"The request headers did not arrive within {HEADER_TIMEOUT:g} s.")
+            return False
+        if buffered is not None:
+            headers, size = buffered
+            self.rfile.read(size)  # already in the buffer: no read on the socket
+        else:
+            headers = self._read_headers(deadline)
+            if headers is None:
+                return False
+        return self._after_headers(headers, version)
+
+    def _read_headers(self, deadline: float) -> Headers | None:
+        """The header block line by line from the socket, every cap and the deadline checked;
+        None after an error reply. The path of a block that is not all in the buffer yet, and of
+        every block that breaks a rule (`buffered_headers` leaves those to this one)."""
+        headers = Headers()
+        budget = MAX_HEADER_BYTES
         for _ in range(MAX_HEADERS + 1):
             if time.monotonic() > deadline:
                 self.send_error(408, f"The request headers did not arrive within {HEADER_TIMEOUT:g} s.")
-                return False
+                return None
             try:
                 line = self.rfile.readline(min(MAX_LINE, budget) + 1)
             except TimeoutError:
                 self.send_error(408, f"The request headers did not arrive within {HEADER_TIMEOUT:g} s.")
-                return False
+                return None
             if len(line) > MAX_LINE:
                 self.send_error(431, "Header line too long")
-                return False
+                return None
             budget -= len(line)
             if budget < 0:
                 self.send_error(431, f"The request headers exceed {MAX_HEADER_BYTES} bytes.")
-                return False
+                return None
             if line in (b"\r\n", b"\n", b""):
                 break
             name, colon, value = line.decode("iso-8859-1").partition(":")
             if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
                 self.send_error(400, f"Malformed header line ({line[:60]!r})")
-                return False
+                return None
             name, value = name.lower(), value.strip()
             if name in headers:
                 if name == "content-length" and headers[name] != value:
                     self.send_error(400, "Conflicting Content-Length headers")
-                    return False
+                    return None
                 value = value if name == "content-length" else f"{headers[name]}, {value}"
             headers[name] = value
         else:
             self.send_error(431, f"More than {MAX_HEADERS} headers")
-            return False
+            return None
+        return headers
+
+    def _after_headers(self, headers: Headers, version: str) -> bool:
         self.headers = headers  # type: ignore[assignment]
         self.connection.settimeout(self.timeout)
         if "transfer-encoding" in headers and "content-length" in headers:
@@ -339,13 +367,17 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- responses -----------------------------------------------------------------------
     def _write(self, reply: wire.Reply) -> None:
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
+        """What send_response, send_header and end_headers sent (Server and Date first), built
+        in one join: a reply's headers come from `scoring.wire`, which sets no Connection."""
+        self.log_request(reply.status)
+        if self.request_version != "HTTP/0.9":
+            lines = [f"{self.protocol_version} {reply.status} {_reason(reply.status)}",
+                     f"Server: {self.version_string()}", f"Date: {http_date()}"]
+            lines += [f"{name}: {value}" for name, value in reply.headers.items()]
+            lines.append(f"Content-Length: {len(reply.body)}")
+            if self.close_connection:
+                lines.append("Connection: close")
+            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict"))
         if self.command != "HEAD":
             self.wfile.write(reply.body)
 
@@ -367,6 +399,40 @@ class Handler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
+def buffered_headers(data: bytes) -> tuple[Headers, int] | None:
+    """The header block at the start of `data` (what the connection's buffer already holds after
+    the request line) and its size in bytes, when all of it is there and every line is well
+    formed; otherwise None, and the line-by-line reader takes over and answers exactly as before.
+
+    Why: a boto3 request arrives in one segment, so its headers can be parsed from memory in one
+    pass, without a buffered readline, a clock read and a cap check per line.
+    """
+    if data[:1] == b"\n" or data[:2] == b"\r\n":
+        return Headers(), 1 if data[:1] == b"\n" else 2
+    crlf, lf = data.find(b"\n\r\n"), data.find(b"\n\n")
+    if crlf < 0 and lf < 0:
+        return None  # the block is not all here yet
+    last = min(i for i in (crlf, lf) if i >= 0)  # the "\n" that ends the last header line
+    size = last + (3 if last == crlf else 2)
+    if size > min(MAX_LINE, MAX_HEADER_BYTES):
+        return None  # caps are the line reader's to enforce
+    lines = data[:last].decode("iso-8859-1").split("\n")
+    if len(lines) > MAX_HEADERS:
+        return None
+    headers = Headers()
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or line[:1] in (" ", "\t"):
+            return None
+        name, value = name.lower(), value.strip()
+        if name in headers:
+            if name == "content-length" and headers[name] != value:
+                return None
+            value = value if name == "content-length" else f"{headers[name]}, {value}"
+        headers[name] = value
+    return headers, size
+
+
 def content_length(raw: str) -> int | None:
     """A Content-Length value, or None unless it is plain digits (no sign, `_`, spaces, hex)."""
     value = raw.strip(" \t").encode("latin-1", "replace")
@@ -377,6 +443,23 @@ def chunk_size(line: bytes) -> int | None:
     """The size of a chunk-size line (`1a;ext=1\\r\\n`), or None unless it is plain hex digits."""
     match = _CHUNK_SIZE.fullmatch(line)
     return int(match.group(1), 16) if match else None
+
+
+def _reason(status: int) -> str:
+    return BaseHTTPRequestHandler.responses[status][0] if status in BaseHTTPRequestHandler.responses else ""
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The Date header value, formatted once per second (formatdate costs more than the rest of
+    the response head)."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, email.utils.formatdate(now, usegmt=True))
+    return _date[1]
 
 
 def _too_large(length: int) -> str:
