@@ -13,6 +13,7 @@ The API's `recipeType` field knows only three values, so the type is read from t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 USER_PERSONALIZATION = "USER_PERSONALIZATION"
 PERSONALIZED_RANKING = "PERSONALIZED_RANKING"
@@ -195,6 +196,7 @@ def is_known(name: str) -> bool:
     return name in REGISTRY
 
 
+@lru_cache(maxsize=1024)  # every request asks its campaign's recipe several times; entries are frozen
 def lookup(arn_or_name: str) -> Recipe:
     """The registry entry of a recipe ARN or name; an unknown recipe is read from its name."""
     name = recipe_name(arn_or_name)

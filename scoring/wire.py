@@ -144,12 +144,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode(body: bytes) -> dict[str, Any]:
     """The request members of a JSON body; an empty body is `{}`."""
     if not body.strip():
         return {}
     try:
-        value = json.loads(body, parse_constant=_reject_constant)
+        # json.loads(body, parse_constant=...) builds a JSONDecoder per call: one, shared, instead.
+        value = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except RecursionError:
         raise WireError(400, SERIALIZATION, "The request body is nested too deeply.") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limits
