@@ -13,7 +13,6 @@ itemExplorationConfig explores as scoring.exploration approximates it.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from scoring import errors, exploration, filters, promotions, recipes, validation
 from scoring.local_group import Campaign, LocalGroup, Recommender
+from scoring.request_ids import uuid4_text
 from scoring.softmax import scan_top_k, softmax, top_k
 
 SERVICE = "personalize-runtime"
@@ -84,13 +84,13 @@ def current_item(served: Campaign | Recommender, params: Mapping[str, Any]) -> s
 
 
 def _response_metadata() -> dict[str, Any]:
-    request_id = str(uuid.uuid4())
+    request_id = uuid4_text()
     return {"RequestId": request_id, "HTTPStatusCode": 200,
             "HTTPHeaders": {"x-amzn-requestid": request_id}, "RetryAttempts": 0}
 
 
 def _recommendation_id() -> str:
-    return f"RID-{uuid.uuid4()}"
+    return f"RID-{uuid4_text()}"
 
 
 class LocalRuntimeClient:
@@ -213,13 +213,13 @@ class LocalRuntimeClient:
 
     def _require_ids(self, served: Campaign | Recommender, params: Mapping[str, Any], op: str) -> None:
         """userId / itemId as the recipe or use case requires them (PERSONALIZE.md)."""
-        form, info = served.info.form, served.info
-        what = (f"a recommender of the {info.label} use case" if info.is_use_case
-                else f"a campaign of a {info.kind.lower().replace('_', '-')} recipe")
-        if form.needs_user and not params.get("userId"):
-            raise self._error(errors.INVALID_INPUT, f"userId is required for {what}.", op)
-        if form.needs_item and not params.get("itemId"):
-            raise self._error(errors.INVALID_INPUT, f"itemId is required for {what}.", op)
+        info = served.info
+        form = info.form
+        for needed, member in ((form.needs_user, "userId"), (form.needs_item, "itemId")):
+            if needed and not params.get(member):
+                what = (f"a recommender of the {info.label} use case" if info.is_use_case
+                        else f"a campaign of a {info.kind.lower().replace('_', '-')} recipe")
+                raise self._error(errors.INVALID_INPUT, f"{member} is required for {what}.", op)
 
     def _related_order(self, item_id: str | None, op: str) -> _Order:
         """RELATED_ITEMS (SIMS-like): cosine neighbours in the item embedding, no score.

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +35,7 @@ from botocore.model import ServiceModel
 from scoring import errors, validation
 from scoring.control_client import LocalControlClient
 from scoring.events_client import LocalEventsClient
+from scoring.request_ids import uuid4_text
 from scoring.runtime_client import LocalRuntimeClient
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class Endpoint:
     # -- entry point ---------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one request. `headers` keys must be lower-case. Never raises."""
-        request_id = str(uuid.uuid4())
+        request_id = uuid4_text()
         json11 = False
         try:
             route = path.split("?", 1)[0].split("#", 1)[0] or "/"
