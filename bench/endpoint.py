@@ -85,9 +85,13 @@ class Result:
                 f"p99 {self.percentile_ms(0.99):6.2f} ms   {self.requests:6d} requests   {self.errors} errors")
 
     def cpu_line(self) -> str:
-        span = self.seconds
-        server = "" if self.server_cpu != self.server_cpu else f", server process {self.server_cpu / span:.0%}"
-        return f"{'':<11} cpu: client process(es) {self.client_cpu / span:.0%} of a core{server}"
+        """CPU shares, and CPU per request: the figure a loaded machine moves least (a rate
+        swings with the other processes' load, the work a request takes much less)."""
+        span, done = self.seconds, max(1, len(self.latencies))
+        server = "" if self.server_cpu != self.server_cpu else (
+            f", server process {self.server_cpu / span:.0%} ({self.server_cpu / done * 1000:.2f} ms a request)")
+        return (f"{'':<11} cpu: client process(es) {self.client_cpu / span:.0%} of a core "
+                f"({self.client_cpu / done * 1000:.2f} ms a request){server}")
 
 
 # -- the request mix -------------------------------------------------------------------------
