@@ -36,6 +36,11 @@ own work here. Waitress also has no "503 beyond the cap" (it stops accepting and
 kernel queue), and uvicorn runs one event loop, so the CPU-bound scoring would need a thread
 pool behind it as well. So the stdlib server stays, with the parsing made strict and every
 buffer and count bounded here, each guarded by a test (tests/test_security_endpoint.py).
+
+Per request (issue 14): a header block that is already in the connection's buffer, as a boto3
+request's is, is parsed from memory in one pass (`buffered_headers`); anything it does not accept
+goes to the line reader with every cap and deadline, so the answers stay the same
+(tests/test_header_parsing.py). The response head is built in one join, its Date once a second.
 """
 
 from __future__ import annotations

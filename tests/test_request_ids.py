@@ -19,5 +19,5 @@ def test_ids_do_not_repeat() -> None:
 
 
 def test_the_random_bits_of_the_variant_nibble_vary() -> None:
-    # Of the 4 bits after the variant's two fixed ones, both free bits are random: 8, 9, a and b all occur.
+    # The variant nibble is 10xx: its two free bits are random, so 8, 9, a and b all occur.
     assert {uuid4_text()[19] for _ in range(2000)} == set("89ab")
