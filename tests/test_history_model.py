@@ -88,6 +88,21 @@ def test_many_users_at_once_get_exactly_the_single_request_vectors(batch: list[l
         assert np.array_equal(together[q], alone)  # bit for bit: the block path relies on it
 
 
+@settings(max_examples=60, deadline=None)
+@given(histories, st.lists(st.integers(-1, 1), min_size=WINDOW, max_size=WINDOW))
+def test_the_vector_is_the_documented_sum_taken_position_by_position(items: list[int],
+                                                                     kinds: list[int]) -> None:
+    """c₀ + Σ_k α_k g[e_k] x[h_k] / √n, added newest first in float32, exactly."""
+    events = kinds[: len(items)]
+    weights = np.append(MODEL.event_weights, np.mean(MODEL.event_weights)).astype(np.float32)
+    norm = np.float32(1.0 / np.sqrt(len(items)))
+    expected = MODEL.cold_start.copy()
+    for k, (item, kind) in enumerate(zip(items, events, strict=True)):
+        w = np.float32(MODEL.position_weights[k] * weights[kind] * norm)
+        expected += w * MODEL.item_inputs[item]
+    assert np.array_equal(MODEL.encode(_history(items, events)), expected)
+
+
 def test_recorded_events_come_before_the_training_history() -> None:
     trained = MODEL.trained_history("known")
     assert trained.items.tolist() == [4, 2, 9]
