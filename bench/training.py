@@ -171,6 +171,10 @@ def report(name: str, interactions: pd.DataFrame, items: pd.DataFrame | None, sp
         print(f"  {short}: model / best baseline ({best_label}) = {ratio:.2f}x "
               f"(per split {', '.join(f'{x:.2f}' for x in per_split)}; target >= {TARGET}x: "
               f"{'met' if ratio >= TARGET else 'NOT MET'})")
+    markov = next(lab for lab in mean if lab.startswith("Markov"))
+    als = next(lab for lab in mean if lab.startswith("implicit ALS"))
+    print(f"  order signal: Markov chain / ALS MRR@25 = "
+          f"{mean[markov][MRR] / max(mean[als][MRR], 1e-12):.2f}x (real data: MovieLens 100K 1.46x, airline sample 2.44x)")
     print(f"  training {mean['local model']['seconds']:.1f} s per split", flush=True)
     return ok
 
