@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,22 @@ def fill(page: Page, key: str, value: str) -> None:
     page.locator(f".st-key-{key} input, .st-key-{key} textarea").first.fill(value)
 
 
-def table_column(page: Page, column: int, rows_expected: int) -> list[str]:
-    """Cell texts of one column of the results table (read from the grid's accessible table)."""
+def table_column(page: Page, column: int, rows_expected: int, timeout: float = 30.0) -> list[str]:
+    """Cell texts of one column of the results table (read from the grid's accessible table).
+
+    The grid may redraw while its cells are read one by one (a rerun below it, on a loaded
+    machine), so the column is read until two reads in a row agree: a table that is really
+    wrong still reads wrong, consistently."""
     rows = page.locator(".st-key-results").get_by_test_id("stDataFrame").locator("table tbody tr")
     expect(rows).to_have_count(rows_expected)
-    return [rows.nth(i).locator("td").nth(column).inner_text().strip() for i in range(rows.count())]
+    deadline = time.monotonic() + timeout
+    previous: list[str] | None = None
+    while True:
+        cells = [rows.nth(i).locator("td").nth(column).inner_text().strip() for i in range(rows.count())]
+        if cells == previous or time.monotonic() > deadline:
+            return cells
+        previous = cells
+        page.wait_for_timeout(200)
 
 
 def assert_no_exception(page: Page) -> None:
