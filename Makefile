@@ -43,7 +43,7 @@ E2E_WORKERS ?= 2
 test: export OPENBLAS_NUM_THREADS ?= 1
 test: $(VENV)/.dev-installed demo
 	@mkdir -p test-artifacts
-	@$(PY) -m pytest -m e2e -n $(E2E_WORKERS) --dist worksteal >test-artifacts/e2e-run.log 2>&1 & \
+	@$(PY) -m pytest -m e2e -n $(E2E_WORKERS) --dist worksteal tests/e2e >test-artifacts/e2e-run.log 2>&1 & \
 	browser=$$!; \
 	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "not e2e"; unit=$$?; \
 	wait $$browser; e2e=$$?; \
