@@ -34,12 +34,22 @@ serve: demo
 	$(PY) -m scoring.server --host 127.0.0.1 --port 8080
 
 ## Install the dev requirements and run every test, browser tests included: unit, contract and
-## AppTest tests on every core (pytest-xdist, longest first as they free up), then the browser
-## tests on their own, serially (each drives a Streamlit server and Chromium).
+## AppTest tests on every core (pytest-xdist, longest first as they free up) and, beside them, the
+## browser tests on E2E_WORKERS workers of their own (each drives its own Streamlit server and
+## Chromium, and mostly waits on them). The browser run's output follows the other's, from
+## test-artifacts/e2e-run.log. One OpenBLAS thread per process: the processes fill the cores.
 WORKERS ?= auto
+E2E_WORKERS ?= 2
+test: export OPENBLAS_NUM_THREADS ?= 1
 test: $(VENV)/.dev-installed demo
-	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "not e2e"
-	$(PY) -m pytest -m e2e
+	@mkdir -p test-artifacts
+	@$(PY) -m pytest -m e2e -n $(E2E_WORKERS) --dist worksteal tests/e2e >test-artifacts/e2e-run.log 2>&1 & \
+	browser=$$!; \
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "not e2e"; unit=$$?; \
+	wait $$browser; e2e=$$?; \
+	echo "---- browser tests (ran beside the above; test-artifacts/e2e-run.log) ----"; \
+	cat test-artifacts/e2e-run.log; \
+	test $$unit -eq 0 -a $$e2e -eq 0
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet -r requirements-bench.txt

@@ -14,13 +14,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# One OpenBLAS thread per process, set before anything imports numpy (scoring does): tests run on
+# every core already (xdist workers, browser tests beside them), and OpenBLAS's spinning threads
+# on an oversubscribed machine tripled the CPU time of training (tests/test_training.py: 29 s of
+# CPU with its default threads, 12 s with one, in one run on the shared 2-core machine).
+# Subprocesses the tests start (CLI, endpoint, `streamlit run`) inherit it. Set it to override.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from scoring import paths
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from scoring import paths  # noqa: E402
 
 # The AppTest fixtures, for every test module: caches cleared around each test, app.py run on
 # every rerun as the server does (both autouse), and the stubbed live-AWS source on request.
