@@ -163,7 +163,7 @@ def log_histogram(scores: np.ndarray, bins: int = 60) -> tuple[np.ndarray, np.nd
     if positive.size == 0:
         return np.array([1e-12, 1.0]), np.array([0])
     lo, hi = float(positive.min()), float(positive.max())
-    if lo == hi:
+    if hi < lo * 1.01:  # (nearly) equal scores: log-spaced edges that close would collapse in float
         lo, hi = lo / 1.5, hi * 1.5
     edges = np.logspace(np.log10(lo), np.log10(hi), bins + 1)
     edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)  # rounding must not drop the extremes

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scoring import results, shareable
@@ -93,6 +93,7 @@ def test_softmax_catalogue_mean_is_one_over_n(logits: list[float]) -> None:
     assert 0 <= summary.shown_mass <= 1 + 1e-9
 
 
+@example([1.0000000000000002e-12, 1e-12])  # two scores one ulp apart: the edges once collapsed
 @given(st.lists(st.floats(1e-12, 1.0), min_size=1, max_size=500))
 def test_log_histogram_counts_every_positive_score(scores: list[float]) -> None:
     edges, counts = results.log_histogram(np.asarray(scores), bins=20)
