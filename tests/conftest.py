@@ -148,6 +148,16 @@ def demo_dir(worker_data_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def endpoint_url(demo_dir: Path) -> Iterator[str]:
+    """The local Personalize endpoint on the worker's demo group, on a free loopback port."""
+    from scoring.server import serve_in_thread
+
+    server, url = serve_in_thread(demo_dir, "127.0.0.1", 0)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def small_group(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small dataset group (tests/support/small_data), validated and trained once per worker.
 

@@ -23,7 +23,7 @@ from botocore.exceptions import ParamValidationError
 
 import scoring
 from scoring import arns
-from tests.support.stubbed import StubbedClient
+from tests.support.stubbed import StubbedClient, http_client
 
 REC = arns.local_arn("campaign", "demo-user-personalization")
 RANK = arns.local_arn("campaign", "demo-personalized-ranking")
@@ -492,23 +492,7 @@ def test_local_and_stubbed_scores_agree(demo_dir: Any) -> None:
     np.testing.assert_allclose([i["score"] for i in a], [i["score"] for i in b], rtol=1e-12)
 
 
-# -- over real HTTP: boto3 clients pointed at the local endpoint ------------------------------
-@pytest.fixture(scope="session")
-def endpoint_url(demo_dir: Any) -> Any:
-    """The local Personalize endpoint on the demo group, on a free loopback port."""
-    from scoring.server import serve_in_thread
-
-    server, url = serve_in_thread(demo_dir, "127.0.0.1", 0)
-    yield url
-    server.shutdown()
-
-
-def _http_client(service: str, url: str) -> Any:
-    import boto3
-
-    from tests.support.stubbed import fake_credentials
-
-    return boto3.client(service, endpoint_url=url, **fake_credentials())
+# -- over real HTTP: boto3 clients pointed at the local endpoint (tests/conftest.py endpoint_url)
 
 
 @pytest.fixture(scope="module")
@@ -523,16 +507,16 @@ def copy_endpoint_url(group_copy: Path) -> Iterator[str]:
 class TestBoto3OverHttp(ClientContract):
     @pytest.fixture
     def runtime(self, endpoint_url: str) -> Any:
-        return _http_client("personalize-runtime", endpoint_url)
+        return http_client("personalize-runtime", endpoint_url)
 
     @pytest.fixture
     def control(self, endpoint_url: str) -> Any:
-        return _http_client("personalize", endpoint_url)
+        return http_client("personalize", endpoint_url)
 
     @pytest.fixture
     def writable(self, copy_endpoint_url: str) -> tuple[Any, Any]:
-        return (_http_client("personalize-runtime", copy_endpoint_url),
-                _http_client("personalize", copy_endpoint_url))
+        return (http_client("personalize-runtime", copy_endpoint_url),
+                http_client("personalize", copy_endpoint_url))
 
 
 @pytest.mark.parametrize("request_params", [
@@ -544,7 +528,7 @@ class TestBoto3OverHttp(ClientContract):
 def test_http_recommendations_equal_in_process(endpoint_url: str, demo_dir: Any,
                                                request_params: dict[str, Any]) -> None:
     local = scoring.client("personalize-runtime", demo_dir).get_recommendations(**request_params)["itemList"]
-    remote = _http_client("personalize-runtime", endpoint_url).get_recommendations(**request_params)["itemList"]
+    remote = http_client("personalize-runtime", endpoint_url).get_recommendations(**request_params)["itemList"]
     assert [i["itemId"] for i in remote] == [i["itemId"] for i in local]
     assert [i.get("reason") for i in remote] == [i.get("reason") for i in local]
     np.testing.assert_allclose([i["score"] for i in remote], [i["score"] for i in local], rtol=1e-6)
@@ -556,7 +540,7 @@ def test_http_ranking_equals_in_process(endpoint_url: str, demo_dir: Any, contex
     if context:
         request["context"] = context
     local = scoring.client("personalize-runtime", demo_dir).get_personalized_ranking(**request)
-    remote = _http_client("personalize-runtime", endpoint_url).get_personalized_ranking(**request)
+    remote = http_client("personalize-runtime", endpoint_url).get_personalized_ranking(**request)
     a, b = local["personalizedRanking"], remote["personalizedRanking"]
     assert [i["itemId"] for i in b] == [i["itemId"] for i in a]
     np.testing.assert_allclose([i["score"] for i in b], [i["score"] for i in a], rtol=1e-6)
@@ -564,7 +548,7 @@ def test_http_ranking_equals_in_process(endpoint_url: str, demo_dir: Any, contex
 
 def test_http_control_plane_equals_in_process(endpoint_url: str, demo_dir: Any) -> None:
     local = scoring.client("personalize", demo_dir)
-    remote = _http_client("personalize", endpoint_url)
+    remote = http_client("personalize", endpoint_url)
     strip = lambda r: {k: v for k, v in r.items() if k != "ResponseMetadata"}  # noqa: E731
     assert strip(remote.describe_campaign(campaignArn=REC)) == strip(local.describe_campaign(campaignArn=REC))
     assert strip(remote.list_campaigns()) == strip(local.list_campaigns())

@@ -12,7 +12,7 @@ import pytest
 
 import scoring
 from scoring import arns, campaigns
-from tests.support.stubbed import StubbedClient
+from tests.support.stubbed import StubbedClient, http_client
 
 GROUP = arns.local_arn("dataset-group", "demo")
 TOP_PICKS = arns.local_arn("recommender", "demo-top-picks")
@@ -141,32 +141,17 @@ class TestBoto3UnderStubberRecommenders(RecommenderContract):
 class TestBoto3OverHttpRecommenders(RecommenderContract):
     @pytest.fixture
     def runtime(self, endpoint_url: str) -> Any:
-        return _http_client("personalize-runtime", endpoint_url)
+        return http_client("personalize-runtime", endpoint_url)
 
     @pytest.fixture
     def control(self, endpoint_url: str) -> Any:
-        return _http_client("personalize", endpoint_url)
+        return http_client("personalize", endpoint_url)
 
 
-@pytest.fixture(scope="module")
-def endpoint_url(demo_dir: Any) -> Any:
-    from scoring.server import serve_in_thread
-
-    server, url = serve_in_thread(demo_dir, "127.0.0.1", 0)
-    yield url
-    server.shutdown()
-
-
-def _http_client(service: str, url: str) -> Any:
-    import boto3
-
-    from tests.support.stubbed import fake_credentials
-
-    return boto3.client(service, endpoint_url=url, **fake_credentials())
 
 
 def test_boto3_paginates_list_recommenders_over_http(endpoint_url: str) -> None:
-    pages = _http_client("personalize", endpoint_url).get_paginator("list_recommenders").paginate(
+    pages = http_client("personalize", endpoint_url).get_paginator("list_recommenders").paginate(
         PaginationConfig={"PageSize": 2})
     assert [len(p["recommenders"]) for p in pages] == [2, 2, 1]
 

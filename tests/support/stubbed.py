@@ -19,6 +19,11 @@ def fake_credentials() -> dict[str, str]:
     return {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+def http_client(service: str, url: str) -> Any:
+    """A real boto3 client of `service` pointed at a local endpoint, with fake credentials."""
+    return boto3.client(service, endpoint_url=url, **fake_credentials())
+
+
 class StubbedClient:
     """boto3 client + Stubber; each call is first answered by `server`, then replayed by boto3."""
 
