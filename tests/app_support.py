@@ -25,6 +25,30 @@ LIVE_GROUP = "arn:aws:personalize:us-east-1:123456789012:dataset-group/movies"
 WHEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
+OWN_GROUP = "mine"
+
+
+@pytest.fixture
+def own_group(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the demo group under a private data root: what a test writes there (filters,
+    campaign updates) touches nothing another test reads."""
+    import shutil
+
+    from scoring import paths
+
+    root = tmp_path / "data"
+    shutil.copytree(demo_dir, root / OWN_GROUP, ignore=shutil.ignore_patterns(".*"))
+    monkeypatch.setattr(paths, "DATA_ROOT", root)
+    return root / OWN_GROUP
+
+
+def on_own_group(at: AppTest | None = None, page: str | None = None) -> AppTest:
+    """The app run with the `own_group` copy picked in the sidebar, then on `page` if given."""
+    at = (at if at is not None else new_app()).run()
+    at.selectbox(key="local_group").set_value(OWN_GROUP).run()
+    return at.switch_page(page).run() if page else at
+
+
 @pytest.fixture(autouse=True)
 def run_app_py_on_every_rerun(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make AppTest rerun app.py like the server does, not the page script alone.

@@ -3,15 +3,15 @@ exploration form (UpdateCampaign) on a private copy of the demo group."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import scoring
-from scoring import arns, paths
-from tests.app_support import LIVE_VERSION, LiveAws, errors_of, needs_demo, new_app, rendered, table_of
+from scoring import arns
+from tests.app_support import LIVE_VERSION, LiveAws, errors_of, needs_demo, new_app, on_own_group, rendered, table_of
+from tests.app_support import own_group  # noqa: F401 (a fixture)
 
 pytestmark = needs_demo
 
@@ -27,19 +27,8 @@ def captions(at: AppTest) -> str:
     return " ".join(rendered(c.value) for c in at.caption)
 
 
-@pytest.fixture
-def own_group(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the demo group under a private data root: updating its campaign touches nothing shared."""
-    root = tmp_path / "data"
-    shutil.copytree(demo_dir, root / "mine", ignore=shutil.ignore_patterns(".*"))
-    monkeypatch.setattr(paths, "DATA_ROOT", root)
-    return root / "mine"
-
-
 def mine(at: AppTest) -> AppTest:
-    at.run()
-    at.selectbox(key="local_group").set_value("mine").run()
-    return at.switch_page(PAGE).run()
+    return on_own_group(at, PAGE)
 
 
 def test_local_campaign_shows_each_setting_and_its_default() -> None:
@@ -100,8 +89,7 @@ def test_test_campaign_labels_explored_items_as_an_approximation(own_group: Path
     arn = arns.local_arn("campaign", "demo-user-personalization")
     scoring.client("personalize", own_group).update_campaign(campaignArn=arn, campaignConfig={
         "itemExplorationConfig": {"explorationWeight": "0.3", "explorationItemAgeCutOff": "3000"}})
-    at = new_app().run()
-    at.selectbox(key="local_group").set_value("mine").run()
+    at = on_own_group()
     at.text_input(key="user_id").input("1")
     at.button(key="submit").click().run()
     assert not at.exception and not errors_of(at)

@@ -3,7 +3,6 @@ Filters page (list, create, test, delete) on a private copy of the demo group.""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +17,8 @@ from tests.app_support import (
     LiveAws,
     errors_of,
     new_app,
+    on_own_group,
+    own_group,  # noqa: F401 (a fixture)
     table_of,
 )
 
@@ -122,19 +123,8 @@ def test_a_shared_link_reproduces_filter_and_values() -> None:
 
 
 # -- Filters page ----------------------------------------------------------------------------------
-@pytest.fixture
-def own_group(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the demo group under a private data root, so creating and deleting touch nothing shared."""
-    root = tmp_path / "data"
-    shutil.copytree(demo_dir, root / "mine", ignore=shutil.ignore_patterns(".*"))
-    monkeypatch.setattr(paths, "DATA_ROOT", root)
-    return root / "mine"
-
-
 def filters_page(at: AppTest) -> AppTest:
-    at.run()
-    at.selectbox(key="local_group").set_value("mine").run()
-    return at.switch_page("pages/filters.py").run()
+    return on_own_group(at, "pages/filters.py")
 
 
 def test_filters_page_creates_tests_and_deletes(own_group: Path) -> None:
@@ -235,8 +225,7 @@ def test_filters_page_tests_a_current_item_filter_for_an_item(own_group: Path) -
 
 def test_related_items_with_a_current_item_filter_on_test_campaign(own_group: Path) -> None:
     arn = _older_than_current(own_group)
-    at = new_app().run()
-    at.selectbox(key="local_group").set_value("mine").run()
+    at = on_own_group()
     at.selectbox(key="campaign_arn").set_value(arns.local_arn("campaign", "demo-related-items")).run()
     at.selectbox(key="filter_arn").set_value(arn).run()
     at.text_input(key="item_id").input("7")
@@ -249,8 +238,7 @@ def test_related_items_with_a_current_item_filter_on_test_campaign(own_group: Pa
 
 def test_a_current_item_filter_on_a_user_campaign_says_why_it_is_refused(own_group: Path) -> None:
     arn = _older_than_current(own_group)
-    at = new_app().run()
-    at.selectbox(key="local_group").set_value("mine").run()
+    at = on_own_group()
     at.text_input(key="user_id").input("1")
     at.selectbox(key="filter_arn").set_value(arn).run()
     submit(at)
