@@ -165,9 +165,7 @@ def show_report(report: importing.ImportReport) -> None:
     else:
         st.error(f"The data was refused, nothing was trained: {report.total_problems:,} problem(s) "
                  "to fix (line 1 is the header).", icon=":material/rule:")
-        st.dataframe(report.table(), hide_index=True, key="import_problems",
-                     column_config={"Line": st.column_config.NumberColumn(format="%d"),
-                                    "Problem": st.column_config.TextColumn(width="large")})
+        _line_table(report.table(), "import_problems", "Problem")
         if report.more:
             st.caption(f"… and {report.more:,} more problem(s) not listed: fix these and check again.")
         if report.counts:
@@ -182,12 +180,17 @@ def show_notes(report: importing.ImportReport) -> None:
         return
     st.warning(f"{report.total_notes:,} odd row(s) were imported as listed below (line 1 is the "
                "header).", icon=":material/playlist_add_check:")
-    st.dataframe(report.notes_table(), hide_index=True, key="import_notes",
-                 column_config={"Line": st.column_config.NumberColumn(format="%d"),
-                                "What was done": st.column_config.TextColumn(width="large")})
+    _line_table(report.notes_table(), "import_notes", "What was done")
     if report.more_notes:
         st.caption(f"… and {report.more_notes:,} more odd row(s) not listed.")
     st.caption(md(importing.UNDOCUMENTED))
+
+
+def _line_table(frame: pd.DataFrame, key: str, text_column: str) -> None:
+    """A table of rows by file and line, its text column wide: the problems, or the odd rows."""
+    st.dataframe(frame, hide_index=True, key=key,
+                 column_config={"Line": st.column_config.NumberColumn(format="%d"),
+                                text_column: st.column_config.TextColumn(width="large")})
 
 
 def show_schemas(report: importing.ImportReport) -> None:
