@@ -7,7 +7,8 @@ relevant when it is among the held-out ones. Test users are new to the model, so
 metrics measure what the console serves: lists computed from a user's history.
 
 One query per test user, scored with the request context of their first held-out
-interaction (the device they are on when they ask). Nothing is excluded from the ranked
+interaction (the device they are on when they ask), at its time: a model that learned recent
+popularity (scoring.recency) counts the training interactions before that moment. Nothing is excluded from the ranked
 lists, not even items in the input: Personalize's offline metrics rank the whole catalogue.
 Definitions (Personalize docs):
 
@@ -32,6 +33,7 @@ import pandas as pd
 
 from scoring.dataset import context_columns
 from scoring.model import SoftmaxModel
+from scoring.recency import RecentCounts
 from scoring.sequences import chronological
 
 MRR_K = 25
@@ -44,7 +46,8 @@ def protocol_description(test_users: float = TEST_USERS, held_out: float = HELD_
     """The one line Campaign details shows under the metrics."""
     return (f"Personalize's protocol: {1 - test_users:.0%} of users train; for the other "
             f"{test_users:.0%}, the oldest {1 - held_out:.0%} of each user's interactions are "
-            f"the input and the newest {held_out:.0%} are held out")
+            f"the input and the newest {held_out:.0%} are held out, each user asked at the time "
+            f"of their first held-out interaction")
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Queries:
     histories: list[list[str]]  # item IDs, oldest first
     event_types: list[list[str]]
     context: pd.DataFrame  # one row per query, the context columns
+    times: np.ndarray | None = None  # epoch seconds of the request (first held-out interaction)
 
 
 class Scorer(Protocol):
@@ -104,11 +108,23 @@ class Scorer(Protocol):
 
 
 class ModelScorer:
-    """A SoftmaxModel's logits for the histories (ranking by logits = by softmax scores)."""
+    """A SoftmaxModel's logits for the histories (ranking by logits = by softmax scores).
 
-    def __init__(self, model: SoftmaxModel) -> None:
+    With a split, a model that learned recent popularity (scoring.recency) is asked at each
+    query's moment: its served trend, taken as of its newest interaction, is replaced by the
+    trend of the split's training interactions before the query, as if it were asked then.
+    """
+
+    def __init__(self, model: SoftmaxModel, split: Split | None = None) -> None:
         self.model = model
         self.item_ids = model.item_ids
+        self.recent: RecentCounts | None = None
+        self.weights = np.asarray(model.meta.get("recency", {}).get("weights", []), dtype=np.float32)
+        if split is not None and self.weights.size and "TIMESTAMP" in split.train:
+            stamps = pd.to_numeric(split.train["TIMESTAMP"], errors="coerce").to_numpy(np.float64)
+            rows = model.item_rows(split.train["ITEM_ID"].astype(str).tolist())
+            self.recent = RecentCounts.build(rows, stamps, model.n_items,
+                                             tuple(model.meta["recency"]["window_days"]))
 
     def scores(self, queries: Queries) -> np.ndarray:
         m = self.model
@@ -124,7 +140,11 @@ class ModelScorer:
         vectors = m.encode_many(items, events)
         for q, row in enumerate(queries.context.to_dict("records")):
             vectors[q] += m.context_vector({k: str(v) for k, v in row.items() if pd.notna(v)})
-        return vectors @ m.item_factors.T
+        logits = vectors @ m.item_factors.T
+        if self.recent is not None and queries.times is not None:
+            logits -= m.item_trend
+            logits += self.recent.bias(self.recent.rows(queries.times), self.weights)
+        return logits
 
 
 class PopularityScorer:
@@ -165,6 +185,8 @@ def query_blocks(split: Split, block_size: int = 1024):
              if has_types else None)
     relevant = held.groupby("USER_ID", sort=False)["ITEM_ID"].agg(list)
     first = held.groupby("USER_ID", sort=False).head(1).set_index("USER_ID")
+    stamps = (pd.to_numeric(first["TIMESTAMP"], errors="coerce") if "TIMESTAMP" in first
+              else pd.Series(np.nan, index=first.index))
     columns = context_columns(split.held_out)
     for start in range(0, len(users), block_size):
         block = users[start:start + block_size]
@@ -172,14 +194,15 @@ def query_blocks(split: Split, block_size: int = 1024):
         kinds = ([list(types.get(u, [])) for u in block] if types is not None
                  else [[""] * len(h) for h in hist])
         context = first.loc[block, columns].reset_index(drop=True)
-        yield Queries(block, hist, kinds, context), [relevant[u] for u in block]
+        times = stamps.loc[block].to_numpy(np.float64)
+        yield Queries(block, hist, kinds, context, times), [relevant[u] for u in block]
 
 
 def evaluate(scorer: SoftmaxModel | Scorer, split: Split,
              k_values: Sequence[int] = (5, 10, 25), *, block_size: int = 1024) -> dict[str, float]:
     """Personalize-named metrics of `scorer` on the split's test queries."""
     if isinstance(scorer, SoftmaxModel):
-        scorer = ModelScorer(scorer)
+        scorer = ModelScorer(scorer, split)
     item_ids = np.asarray(scorer.item_ids).astype(str)
     column = {item: j for j, item in enumerate(item_ids)}
     depth = max([*k_values, MRR_K, COVERAGE_K])

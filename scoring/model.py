@@ -36,6 +36,8 @@ File layout (`np.savez`, read with `allow_pickle=False`):
     user_history      i32 (U, L)   their last L item rows, most recent first, -1 padded
     user_events       i16 (U, L)   event-type codes of those rows
     item_popularity   f32 (N,)     training interaction counts (the popularity baseline)
+    item_trend        f32 (N,)     the recent-popularity part of the item bias (scoring.recency),
+                                   as of meta["recency"]["as_of"]; absent in older files: 0
     meta              <U  ()       JSON: training settings and evaluation metrics
 """
 
@@ -94,9 +96,14 @@ class SoftmaxModel:
     user_events: np.ndarray
     item_popularity: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    item_trend: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, d = self.item_factors.shape
+        if self.item_trend is None:
+            object.__setattr__(self, "item_trend", np.zeros(n, dtype=np.float32))
+        elif np.shape(self.item_trend) != (n,):
+            raise ValueError("item_trend must have one value per item")
         if self.item_ids.shape != (n,) or self.item_popularity.shape != (n,):
             raise ValueError("item_ids, item_factors and item_popularity disagree on the item count")
         if self.item_inputs.shape != (n, d) or self.cold_start.shape != (d,) \
@@ -227,12 +234,13 @@ class SoftmaxModel:
         "user_ids": str, "user_history": np.int32, "user_events": np.int16,
         "item_popularity": np.float32,
     }
+    _OPTIONAL = {"item_trend": np.float32}
 
     def save(self, path: Path) -> None:
         path = Path(path)
         tmp = path.with_suffix(".tmp.npz")
         arrays = {name: np.asarray(getattr(self, name), dtype=dtype)
-                  for name, dtype in self._ARRAYS.items()}
+                  for name, dtype in {**self._ARRAYS, **self._OPTIONAL}.items()}
         np.savez(tmp, **arrays, meta=np.asarray(json.dumps({**self.meta, "format": FORMAT})))
         tmp.replace(path)  # atomic: a reader never sees half a model
 
@@ -247,6 +255,9 @@ class SoftmaxModel:
             for name, dtype in cls._ARRAYS.items():
                 value = f[name]
                 arrays[name] = value if dtype is str else np.ascontiguousarray(value, dtype=dtype)
+            for name, dtype in cls._OPTIONAL.items():
+                if name in f.files:
+                    arrays[name] = np.ascontiguousarray(f[name], dtype=dtype)
             return cls(**arrays, meta=meta)
 
 

@@ -27,6 +27,7 @@ class Sequences:
     events: np.ndarray  # int (n,): code into event_types
     context_names: list[str]
     context: np.ndarray  # int (n, context columns): row into context_names, -1 if empty
+    times: np.ndarray  # float (n,): TIMESTAMP in epoch seconds, NaN when there is none
 
 
 def catalogue(interactions: pd.DataFrame, items: pd.DataFrame | None) -> np.ndarray:
@@ -85,7 +86,9 @@ def encode(interactions: pd.DataFrame, item_ids: np.ndarray, event_types: list[s
         columns.append(lookup[codes])
     context = (np.stack(columns, axis=1) if columns
                else np.empty((len(frame), 0), dtype=np.int64))
-    return Sequences(item_ids, items, users, position, event_types, events, names, context)
+    times = (pd.to_numeric(frame["TIMESTAMP"], errors="coerce").to_numpy(np.float64)
+             if "TIMESTAMP" in frame else np.full(len(frame), np.nan))
+    return Sequences(item_ids, items, users, position, event_types, events, names, context, times)
 
 
 def history_windows(seq: Sequences, rows: np.ndarray, window: int, *,

@@ -51,6 +51,7 @@ from scoring.evaluation import (
     evaluate, popularity_baseline, protocol_description, protocol_split,
 )
 from scoring.model import SoftmaxModel
+from scoring.recency import WINDOW_DAYS, RecentCounts
 from scoring.sequences import catalogue, encode, event_type_names, history_windows, snapshot
 
 DIM = 32
@@ -62,6 +63,7 @@ L2 = 1e-4
 HISTORY_DROPOUT = 0.05
 TOKEN_DROPOUT = 0.0  # share of history items left out of an example (augmentation)
 TIE_START = 0.5
+RECENCY_DAYS = WINDOW_DAYS  # windows of recent popularity in the item bias (scoring.recency); () = off
 MAX_EXAMPLES = 1_000_000  # epochs x interactions cap: big data needs fewer passes
 MAX_BATCH_CELLS = 4_000_000  # batch rows x catalogue size: bounds the logits buffer (16 MB)
 
@@ -128,7 +130,10 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     gamma = np.array([TIE_START], dtype=np.float32)
     c0 = np.zeros(d, dtype=np.float32)
     C = np.zeros((n_context, d), dtype=np.float32)
-    params = {"E": E, "V": V, "b": b, "alpha": alpha, "gain": gain, "gamma": gamma, "c0": c0, "C": C}
+    recent = RecentCounts.build(seq.items, seq.times, n_items, RECENCY_DAYS)
+    beta = np.zeros(0 if recent is None else recent.windows.size, dtype=np.float32)
+    params = {"E": E, "V": V, "b": b, "alpha": alpha, "gain": gain, "gamma": gamma, "c0": c0, "C": C,
+              "beta": beta}
     opt = {name: _Adam(p, LEARNING_RATE) for name, p in params.items()}
 
     batch = int(max(32, min(BATCH_SIZE, MAX_BATCH_CELLS // max(n_items, 1))))
@@ -137,6 +142,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     order = np.concatenate([rng.permutation(n) for _ in range(-(-total // max(n, 1)))])[:total] \
         if n else np.empty(0, dtype=np.int64)
     gains = np.append(gain, 1.0)  # index -1: an event type unknown to training
+    trend = np.empty((beta.size, batch, n_items), dtype=np.float32)  # recency features of a batch
     for step in range(steps):
         rows = order[step * batch:(step + 1) * batch]
         m = rows.size
@@ -161,6 +167,11 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
 
         logits = q @ V.T
         logits += b
+        if recent is not None:
+            grid = recent.rows(seq.times[rows])
+            for k in range(beta.size):  # one gather per window into the batch's buffer
+                np.take(recent.table[k], grid, axis=0, out=trend[k, :m])
+            logits += np.tensordot(beta, trend[:, :m], axes=1)
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
@@ -171,6 +182,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         gq = g @ V
         grad_V = g.T @ q
         grad_b = g.sum(axis=0)
+        grad_beta = (trend[:, :m].reshape(beta.size, -1) @ g.ravel() if beta.size
+                     else np.zeros(0, dtype=np.float32))
         g_tokens = w[valid][:, None] * np.repeat(gq, valid.sum(axis=1), axis=0)
         g_Et = _scatter_rows(hist[valid], g_tokens, n_items)
         grad_E = g_Et + L2 * E
@@ -188,7 +201,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         rate = 1.0 - step / steps
         for name, grad in (("V", grad_V), ("b", grad_b), ("E", grad_E), ("alpha", grad_alpha),
                            ("gain", grad_gain), ("gamma", grad_gamma), ("c0", gq.sum(axis=0)),
-                           ("C", grad_C)):
+                           ("C", grad_C), ("beta", grad_beta)):
             opt[name].step(np.asarray(grad, dtype=np.float32), rate)
         if progress is not None and (step % max(1, steps // 100) == 0 or step == steps - 1):
             progress((step + 1) / steps)
@@ -196,9 +209,11 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     served = seq if history is interactions else encode(history, item_ids, event_types, seq.context_names)
     user_ids, user_history, user_events = snapshot(served, window)
     zeros = np.zeros((n_items, 1), dtype=np.float32)
+    served_trend, recency = _served_trend(served, n_items, beta)
     return SoftmaxModel(
         item_ids=item_ids,
-        item_factors=np.hstack([V, b[:, None]]),
+        item_factors=np.hstack([V, (b + served_trend)[:, None]]),
+        item_trend=served_trend,
         item_inputs=np.hstack([E + gamma[0] * V, zeros]),
         position_weights=alpha.copy(),
         event_types=np.asarray(event_types, dtype=str),
@@ -213,9 +228,22 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         meta={"dim": dim, "window": window, "epochs": epochs, "examples": total,
               "batch_size": batch, "learning_rate": LEARNING_RATE, "l2": L2,
               "history_dropout": HISTORY_DROPOUT, "seed": seed, "gamma": float(gamma[0]),
-              "interactions": int(n), "users": int(np.unique(seq.users).size),
+              "interactions": int(n), "users": int(np.unique(seq.users).size), **recency,
               "training_seconds": round(time.perf_counter() - started, 2)},
     )
+
+
+def _served_trend(served, n_items: int, beta: np.ndarray) -> tuple[np.ndarray, dict]:
+    """The recency part of the served item bias, as of the newest served interaction, and
+    what the evaluation needs to take it at another moment (meta["recency"])."""
+    recent = RecentCounts.build(served.items, served.times, n_items, RECENCY_DAYS) \
+        if beta.size else None
+    if recent is None:
+        return np.zeros(n_items, dtype=np.float32), {}
+    trend = recent.bias(np.array([recent.end]), beta)[0].astype(np.float32)
+    as_of = float(np.nanmax(served.times))
+    return trend, {"recency": {"window_days": list(RECENCY_DAYS), "weights": beta.tolist(),
+                               "as_of": as_of}}
 
 
 def train_with_metrics(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,

@@ -165,7 +165,7 @@ def test_model_round_trips_without_pickle(model: SoftmaxModel, tmp_path: Path) -
     with np.load(path, allow_pickle=False) as raw:
         assert all(raw[name].dtype != object for name in raw.files)
     loaded = SoftmaxModel.load(path)
-    for name in SoftmaxModel._ARRAYS:
+    for name in {**SoftmaxModel._ARRAYS, **SoftmaxModel._OPTIONAL}:
         assert np.array_equal(getattr(loaded, name), getattr(model, name)), name
     assert loaded.meta == model.meta
     assert loaded.item_factors.dtype == np.float32
