@@ -169,10 +169,11 @@ class LocalGroup:
         types = frame["EVENT_TYPE"].tolist()[::-1] if "EVENT_TYPE" in frame else [""] * len(items)
         return History(items, model.event_codes([str(t) for t in types]))
 
-    def request_vector(self, user_id: str | None, context: Mapping[str, str] | None = None,
-                       seed: str | None = None) -> tuple[np.ndarray, bool]:
+    def request(self, user_id: str | None, context: Mapping[str, str] | None = None,
+                seed: str | None = None) -> tuple[np.ndarray, History, bool]:
         """w̄_u for a request (the user's history, recorded events first, encoded, plus context),
-        and whether the user has any history at all (no: popular items, "Popular item").
+        the history itself (its items carry the repeat term, SoftmaxModel.logits), and whether
+        the user has any history at all (no: popular items, "Popular item").
 
         `seed`: an item the user is taken to have just interacted with ("Because you watched X"),
         newest in the history, with the average event weight.
@@ -182,13 +183,22 @@ class LocalGroup:
             row = self.model.item_rows([seed])
             recent = History(row, np.full(1, -1, dtype=np.int64)).then(recent) if row[0] >= 0 else recent
         known = len(recent) > 0 or (user_id is not None and self.model.knows_user(user_id))
-        return self.model.user_vector(user_id, context, recent=recent), known
+        history = self.model.history(user_id, recent)
+        return self.model.user_vector(user_id, context, recent=recent), history, known
 
     def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None) -> np.ndarray:
-        return self.request_vector(user_id, context)[0]
+        return self.request(user_id, context)[0]
 
-    def user_vectors(self, user_ids: Sequence[str], context: Mapping[str, str] | None = None) -> np.ndarray:
-        """`user_vector` for many users at once, bit for bit (the health check's block path).
+    def user_logits(self, user_id: str | None, context: Mapping[str, str] | None = None,
+                    rows: np.ndarray | None = None) -> np.ndarray:
+        """The user's logits over every item (or `rows`): GetRecommendations' and ranking's."""
+        vector, history, _ = self.request(user_id, context)
+        return self.model.logits(vector, rows, history=history)
+
+    def user_vectors(self, user_ids: Sequence[str], context: Mapping[str, str] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """`request` for many users at once, bit for bit (the health check's block path): their
+        vectors, and the item rows of their windows (newest first, -1 padded) for the repeat term.
 
         Users without recorded events read the training snapshot in one pass; the few with
         events are encoded one by one.
@@ -198,12 +208,16 @@ class LocalGroup:
         items = np.where(index[:, None] >= 0, model.user_history[np.maximum(index, 0)], -1)
         events = np.where(index[:, None] >= 0, model.user_events[np.maximum(index, 0)], -1)
         vectors = model.encode_many(items, events)
+        seen = items.astype(np.int64)
         recorded = set(self.events.keys())
         for q, user in enumerate(user_ids):
             if str(user) in recorded:
-                recent = self.recorded_history(str(user))
-                vectors[q] = model.encode(recent.then(model.trained_history(str(user))))
-        return vectors + model.context_vector(context)
+                history = model.history(str(user), self.recorded_history(str(user)))
+                vectors[q] = model.encode(history)
+                rows = model.seen_rows(history)
+                seen[q] = -1
+                seen[q, : rows.size] = rows
+        return vectors + model.context_vector(context), seen
 
     @cached_property
     def items(self) -> pd.DataFrame | None:

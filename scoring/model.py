@@ -16,6 +16,16 @@ recent interactions, as Personalize's user-personalization recipe reacts to new 
 - c₀ the query of a user with no history (popular items), ctx_c the vectors of the request's
   context values (e.g. DEVICE=mobile phone), which shift every user, cold ones included.
 
+The logit of item i also has a repeat term, for the items of the user's own window:
+
+    w̄_u · w_i  +  Σ_k ρ_k · [h_k = i]
+
+ρ_k is learned per position. Where people do not take an item twice (one rating per film), it
+learns to push the items a user just had down, which a dot product of dense vectors cannot do
+without pushing down everything like them; where they come back (rebooking a route), it can lift
+them. It is still one dot product: w_i has a one-hot coordinate for its own identity and w̄_u has
+ρ_k at the coordinates of the window's items; the console adds it sparsely (`add_repeats`).
+
 So a user the model never saw, but who has events, gets a personalised list; reordering a
 history changes the vector (positions carry different weights); a user with no history gets
 c₀ + context: popular items, as Personalize serves them. The model also keeps a snapshot of
@@ -38,6 +48,7 @@ File layout (`np.savez`, read with `allow_pickle=False`):
     item_popularity   f32 (N,)     training interaction counts (the popularity baseline)
     item_trend        f32 (N,)     the recent-popularity part of the item bias (scoring.recency),
                                    as of meta["recency"]["as_of"]; absent in older files: 0
+    repeat_weights    f32 (L,)     ρ_1..ρ_L, the repeat term; absent in older files: 0
     meta              <U  ()       JSON: training settings and evaluation metrics
 """
 
@@ -97,6 +108,7 @@ class SoftmaxModel:
     item_popularity: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
     item_trend: np.ndarray | None = None
+    repeat_weights: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, d = self.item_factors.shape
@@ -104,6 +116,11 @@ class SoftmaxModel:
             object.__setattr__(self, "item_trend", np.zeros(n, dtype=np.float32))
         elif np.shape(self.item_trend) != (n,):
             raise ValueError("item_trend must have one value per item")
+        if self.repeat_weights is None:
+            object.__setattr__(self, "repeat_weights",
+                               np.zeros(self.position_weights.shape[0], dtype=np.float32))
+        elif np.shape(self.repeat_weights) != self.position_weights.shape:
+            raise ValueError("repeat_weights must have one value per history position")
         if self.item_ids.shape != (n,) or self.item_popularity.shape != (n,):
             raise ValueError("item_ids, item_factors and item_popularity disagree on the item count")
         if self.item_inputs.shape != (n, d) or self.cold_start.shape != (d,) \
@@ -165,6 +182,14 @@ class SoftmaxModel:
         prefix = key + "="
         return sorted(str(n)[len(prefix):] for n in self.context_names if str(n).startswith(prefix))
 
+    def history(self, user_id: str | None, recent: History | None = None) -> History:
+        """What w̄_u reads: events recorded since training (`recent`, newest first), then the
+        user's training history."""
+        history = self.trained_history(user_id)
+        if recent is not None and len(recent):
+            history = recent.then(history)
+        return history
+
     def trained_history(self, user_id: str | None) -> History:
         """The user's last `window` interactions in the training data (empty for a new user)."""
         row = self._user_row.get(user_id) if user_id is not None else None  # type: ignore[attr-defined]
@@ -216,15 +241,45 @@ class SoftmaxModel:
                     recent: History | None = None) -> np.ndarray:
         """w̄_u: events recorded since training (`recent`, newest first), then the training
         history, encoded; plus the request's context."""
-        history = self.trained_history(user_id)
-        if recent is not None and len(recent):
-            history = recent.then(history)
-        return self.encode(history) + self.context_vector(context)
+        return self.encode(self.history(user_id, recent)) + self.context_vector(context)
 
-    def logits(self, vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """w̄_u · w_i for every item, or for the given rows only."""
+    def seen_rows(self, history: History) -> np.ndarray:
+        """The item rows the repeat term reads: the window w̄_u reads, newest first."""
+        return history.items[history.items >= 0][: self.window]
+
+    def logits(self, vector: np.ndarray, rows: np.ndarray | None = None,
+               history: History | None = None) -> np.ndarray:
+        """w̄_u · w_i for every item, or for the given rows only; with the user's `history`,
+        plus its repeat term ρ_k on the item at each position k."""
         factors = self.item_factors if rows is None else self.item_factors[rows]
-        return factors @ vector
+        logits = factors @ vector
+        if history is not None:
+            self.add_repeats(logits, self.seen_rows(history)[None, :], rows)
+        return logits
+
+    def add_repeats(self, logits: np.ndarray, seen: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Add ρ_k to each user's logit of the item at their history position k, in place.
+
+        `logits` (N,) or (Q, N) over every item, or over `rows` only; `seen` (Q, ≤L) item rows,
+        newest first, -1 padded. An item twice in a window gets both positions' weights.
+        """
+        seen = np.asarray(seen, dtype=np.int64)[:, : self.window]
+        weights = np.broadcast_to(self.repeat_weights[: seen.shape[1]], seen.shape)
+        valid = seen >= 0
+        if not valid.any() or not self.repeat_weights.any():
+            return
+        users, cols = np.nonzero(valid)
+        items, add = seen[valid], weights[valid].astype(logits.dtype)
+        if rows is not None:  # logits over a subset: find each seen item's column, if it is there
+            rows = np.asarray(rows, dtype=np.int64)
+            order = np.argsort(rows, kind="stable")
+            place = np.searchsorted(rows[order], items)
+            there = (place < rows.size) & (rows[order][np.minimum(place, rows.size - 1)] == items)
+            users, items, add = users[there], order[place[there]], add[there]
+        if logits.ndim == 1:
+            np.add.at(logits, items, add)
+        else:
+            np.add.at(logits, (users, items), add)
 
     # -- persistence ---------------------------------------------------------------------
     _ARRAYS = {
@@ -234,7 +289,7 @@ class SoftmaxModel:
         "user_ids": str, "user_history": np.int32, "user_events": np.int16,
         "item_popularity": np.float32,
     }
-    _OPTIONAL = {"item_trend": np.float32}
+    _OPTIONAL = {"item_trend": np.float32, "repeat_weights": np.float32}
 
     def save(self, path: Path) -> None:
         path = Path(path)

@@ -172,8 +172,8 @@ class LocalRuntimeClient:
         input_list = list(dict.fromkeys(params["inputList"]))  # duplicates are ranked once
         rows = model.item_rows(input_list)
         known = np.flatnonzero(rows >= 0)
-        vector = self.group.user_vector(params["userId"], params.get("context"))
-        scores = softmax(model.logits(vector, rows[known])) if known.size else np.empty(0)
+        scores = (softmax(self.group.user_logits(params["userId"], params.get("context"), rows[known]))
+                  if known.size else np.empty(0))
         # A filter removes items from the answer; the others keep their scores over the whole list.
         passes = np.ones(len(rows), dtype=bool)
         if params.get("filterArn"):
@@ -206,8 +206,8 @@ class LocalRuntimeClient:
         # ("Because you watched X"): the same, as if the user had just interacted with the item.
         user_id = params.get("userId")
         seed = params.get("itemId") if info.ordering == recipes.BY_USER_AND_ITEM else None
-        vector, known = self.group.request_vector(user_id, params.get("context"), seed=seed)
-        logits = model.logits(vector)  # float32
+        vector, history, known = self.group.request(user_id, params.get("context"), seed=seed)
+        logits = model.logits(vector, history=history)  # float32
         reason = None if known else [POPULAR_REASON]
         return _Order(logits, info.scored, reason)
 
@@ -252,7 +252,7 @@ class LocalRuntimeClient:
         if not campaign.info.scored:
             return None
         model = self.group.model
-        logits = model.logits(self.group.user_vector(userId, context))
+        logits = self.group.user_logits(userId, context)
         _, log_norm = scan_top_k(logits, 0)
         return model.item_ids, np.exp(logits.astype(np.float64) - log_norm)
 

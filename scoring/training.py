@@ -12,6 +12,13 @@ lets a history point at the items themselves (repeat purchases, rebooking a rout
 at what usually follows them. Minibatch Adam with a linearly decaying step; the item bias
 starts at the log popularity so the first steps learn order and taste, not popularity.
 
+Two terms join the logits (scoring.model, scoring.recency): the repeat term ρ_k on the item at
+each history position (learned per position: negative where items are not taken twice, as on
+movie ratings, MovieLens 100K MRR@25 1.29x -> 1.46x the best baseline; the demo 1.22x -> 1.46x;
+neutral on the airline sample), and recent popularity, β_w · log(1 + the item's interactions in
+the 30 and 90 days before the example), which the served model takes as of its newest interaction
+(the airline sample 1.20x -> 1.61x; little change elsewhere).
+
 History dropout: in a share of the examples the whole history is left out, so c₀ plus the
 context alone must predict the item. That trains the vector served to users with no history.
 
@@ -63,6 +70,7 @@ L2 = 1e-4
 HISTORY_DROPOUT = 0.05
 TOKEN_DROPOUT = 0.0  # share of history items left out of an example (augmentation)
 TIE_START = 0.5
+REPEAT_TERM = True  # a learned logit per history position for the item there (scoring.model)
 RECENCY_DAYS = WINDOW_DAYS  # windows of recent popularity in the item bias (scoring.recency); () = off
 MAX_EXAMPLES = 1_000_000  # epochs x interactions cap: big data needs fewer passes
 MAX_BATCH_CELLS = 4_000_000  # batch rows x catalogue size: bounds the logits buffer (16 MB)
@@ -132,8 +140,9 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     C = np.zeros((n_context, d), dtype=np.float32)
     recent = RecentCounts.build(seq.items, seq.times, n_items, RECENCY_DAYS)
     beta = np.zeros(0 if recent is None else recent.windows.size, dtype=np.float32)
+    rho = np.zeros(window, dtype=np.float32)
     params = {"E": E, "V": V, "b": b, "alpha": alpha, "gain": gain, "gamma": gamma, "c0": c0, "C": C,
-              "beta": beta}
+              "beta": beta, "rho": rho}
     opt = {name: _Adam(p, LEARNING_RATE) for name, p in params.items()}
 
     batch = int(max(32, min(BATCH_SIZE, MAX_BATCH_CELLS // max(n_items, 1))))
@@ -172,6 +181,10 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
             for k in range(beta.size):  # one gather per window into the batch's buffer
                 np.take(recent.table[k], grid, axis=0, out=trend[k, :m])
             logits += np.tensordot(beta, trend[:, :m], axes=1)
+        seen_example, seen_position = np.nonzero(valid)
+        seen_item = hist[valid]
+        if REPEAT_TERM:
+            np.add.at(logits, (seen_example, seen_item), rho[seen_position])
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
@@ -182,6 +195,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         gq = g @ V
         grad_V = g.T @ q
         grad_b = g.sum(axis=0)
+        grad_rho = (np.bincount(seen_position, weights=g[seen_example, seen_item], minlength=window)
+                    if REPEAT_TERM else np.zeros(window))
         grad_beta = (trend[:, :m].reshape(beta.size, -1) @ g.ravel() if beta.size
                      else np.zeros(0, dtype=np.float32))
         g_tokens = w[valid][:, None] * np.repeat(gq, valid.sum(axis=1), axis=0)
@@ -201,7 +216,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         rate = 1.0 - step / steps
         for name, grad in (("V", grad_V), ("b", grad_b), ("E", grad_E), ("alpha", grad_alpha),
                            ("gain", grad_gain), ("gamma", grad_gamma), ("c0", gq.sum(axis=0)),
-                           ("C", grad_C), ("beta", grad_beta)):
+                           ("C", grad_C), ("beta", grad_beta), ("rho", grad_rho)):
             opt[name].step(np.asarray(grad, dtype=np.float32), rate)
         if progress is not None and (step % max(1, steps // 100) == 0 or step == steps - 1):
             progress((step + 1) / steps)
@@ -214,6 +229,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         item_ids=item_ids,
         item_factors=np.hstack([V, (b + served_trend)[:, None]]),
         item_trend=served_trend,
+        repeat_weights=rho.copy(),
         item_inputs=np.hstack([E + gamma[0] * V, zeros]),
         position_weights=alpha.copy(),
         event_types=np.asarray(event_types, dtype=str),

@@ -139,7 +139,7 @@ def test_mobile_phone_and_desktop_top10_differ_for_most_users(demo: Path, model:
     users = [str(u) for u in model.user_ids]
 
     def top10(device: str) -> np.ndarray:
-        logits = group.user_vectors(users, {"DEVICE": device}) @ model.item_factors.T
+        logits = group.user_vectors(users, {"DEVICE": device})[0] @ model.item_factors.T
         return np.sort(np.argpartition(-logits, 9, axis=1)[:, :10], axis=1)
 
     differ = np.any(top10("mobile phone") != top10("desktop"), axis=1)  # as sets of items

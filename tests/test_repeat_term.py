@@ -1,0 +1,97 @@
+"""The repeat term: a learned logit for the items of the user's own window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring.evaluation import ModelScorer, Queries
+from scoring.model import History, SoftmaxModel
+from scoring.softmax import softmax
+from scoring.training import train
+from tests.test_history_model import N_ITEMS, WINDOW, _history, _model
+
+RHO = np.linspace(-3.0, -0.5, WINDOW).astype(np.float32)
+MODEL = replace(_model(), repeat_weights=RHO)
+windows = st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=WINDOW + 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(windows)
+def test_each_window_position_adds_its_weight_to_its_item(items: list[int]) -> None:
+    history = _history(items)
+    vector = MODEL.user_vector(None, recent=history)
+    expected = MODEL.item_factors @ vector
+    for k, item in enumerate(items[:WINDOW]):  # an item twice gets both weights
+        expected[item] += RHO[k]
+    np.testing.assert_array_equal(MODEL.logits(vector, history=history), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(windows, st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=12, unique=True))
+def test_a_subset_of_rows_gets_the_same_logits_as_the_catalogue(items: list[int], rows: list[int]) -> None:
+    """So ranking scores stay the recommendation scores renormalised over the input list."""
+    history = _history(items)
+    vector = MODEL.user_vector(None, recent=history)
+    whole = MODEL.logits(vector, history=history)
+    subset = MODEL.logits(vector, np.asarray(rows), history=history)
+    np.testing.assert_allclose(subset, whole[rows], rtol=1e-6, atol=1e-6)  # BLAS order aside
+    np.testing.assert_allclose(softmax(subset), softmax(whole)[rows] / softmax(whole)[rows].sum(),
+                               rtol=1e-6)
+
+
+def test_unknown_items_in_a_history_take_no_position() -> None:
+    history = History(np.asarray([-1, 5, -1, 7]), np.zeros(4, dtype=np.int64))
+    assert MODEL.seen_rows(history).tolist() == [5, 7]
+    vector = MODEL.user_vector(None, recent=history)
+    gap = MODEL.logits(vector, history=history) - MODEL.logits(vector)
+    assert gap[5] == pytest.approx(RHO[0]) and gap[7] == pytest.approx(RHO[1])
+
+
+def test_a_block_of_users_gets_the_single_calls_repeat_terms() -> None:
+    seen = np.asarray([[4, 2, 9, -1], [1, 1, -1, -1]])
+    block = np.stack([MODEL.item_factors @ MODEL.cold_start] * 2)
+    MODEL.add_repeats(block, seen)
+    for q in range(2):
+        alone = MODEL.item_factors @ MODEL.cold_start
+        MODEL.add_repeats(alone, seen[q:q + 1])
+        np.testing.assert_array_equal(block[q], alone)
+
+
+def test_the_evaluation_scores_a_query_with_its_repeat_term() -> None:
+    queries = Queries(["u"], [["i3", "i8"]], [["watch", "watch"]], pd.DataFrame(index=[0]))
+    with_term = ModelScorer(MODEL).scores(queries)[0]
+    without = ModelScorer(_model()).scores(queries)[0]
+    np.testing.assert_allclose(with_term - without, np.where(np.arange(N_ITEMS) == 8, RHO[0], 0)
+                               + np.where(np.arange(N_ITEMS) == 3, RHO[1], 0), atol=1e-5)
+
+
+# -- training learns the sign from the data -----------------------------------------------------
+def _sequences(repeat: bool) -> pd.DataFrame:
+    """Users walk a ring of 30 items one step at a time; with `repeat`, every other interaction
+    takes the item just taken again."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for u in range(300):
+        item, t = int(rng.integers(0, 30)), 0
+        for step in range(12):
+            rows.append((f"u{u}", f"i{item}", t))
+            t += 60
+            if not (repeat and step % 2 == 0):
+                item = (item + 1) % 30
+    return pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
+
+
+def test_training_learns_to_push_down_items_that_are_never_taken_twice() -> None:
+    model = train(_sequences(repeat=False), epochs=20, seed=0)
+    assert model.repeat_weights[0] < -0.5
+
+
+def test_training_learns_to_lift_items_that_are_taken_again() -> None:
+    model = train(_sequences(repeat=True), epochs=20, seed=0)
+    assert model.repeat_weights[0] > 0.1  # the input vectors' self-link lifts them too
