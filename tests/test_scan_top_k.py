@@ -145,7 +145,7 @@ def expected(runtime: Any, user: str, k: int, context: dict[str, str] | None,
              allowed: np.ndarray | None) -> tuple[list[str], np.ndarray]:
     """Today's computation: the logits, a full float64 log-sum-exp, the masked stable top k."""
     model = runtime.group.model
-    logits = model.logits(model.user_vector(user, context))
+    logits = model.logits(model.user_vector(user, context), history=model.history(user))
     rows = reference(logits, k, allowed)
     scores = np.exp(logits[rows].astype(np.float64) - np.logaddexp.reduce(logits.astype(np.float64)))
     return [str(model.item_ids[r]) for r in rows], scores
