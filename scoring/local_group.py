@@ -184,7 +184,7 @@ class LocalGroup:
             recent = History(row, np.full(1, -1, dtype=np.int64)).then(recent) if row[0] >= 0 else recent
         known = len(recent) > 0 or (user_id is not None and self.model.knows_user(user_id))
         history = self.model.history(user_id, recent)
-        return self.model.user_vector(user_id, context, recent=recent), history, known
+        return self.model.encode(history) + self.model.context_vector(context), history, known
 
     def user_vector(self, user_id: str | None, context: Mapping[str, str] | None = None) -> np.ndarray:
         return self.request(user_id, context)[0]
