@@ -128,20 +128,21 @@ class ModelScorer:
 
     def scores(self, queries: Queries) -> np.ndarray:
         m = self.model
-        items = np.full((len(queries.user_ids), m.window), -1, dtype=np.int64)
-        events = np.full_like(items, -1)
+        seen = np.full((len(queries.user_ids), m.repeat_window), -1, dtype=np.int64)
+        events = np.full((len(queries.user_ids), m.window), -1, dtype=np.int64)
         for q, (history, types) in enumerate(zip(queries.histories, queries.event_types, strict=True)):
             rows = m.item_rows(history[::-1])
             codes = m.event_codes(types[::-1])
             known = rows >= 0
-            rows, codes = rows[known][: m.window], codes[known][: m.window]
-            items[q, : rows.size] = rows
+            rows, codes = rows[known][: m.repeat_window], codes[known][: m.window]
+            seen[q, : rows.size] = rows
             events[q, : codes.size] = codes
+        items = seen[:, : m.window]
         vectors = m.encode_many(items, events)
         for q, row in enumerate(queries.context.to_dict("records")):
             vectors[q] += m.context_vector({k: str(v) for k, v in row.items() if pd.notna(v)})
         logits = vectors @ m.item_factors.T
-        m.add_repeats(logits, items)
+        m.add_repeats(logits, seen)
         if self.recent is not None and queries.times is not None:
             logits -= m.item_trend
             logits += self.recent.bias(self.recent.rows(queries.times), self.weights)

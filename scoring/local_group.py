@@ -208,7 +208,12 @@ class LocalGroup:
         items = np.where(index[:, None] >= 0, model.user_history[np.maximum(index, 0)], -1)
         events = np.where(index[:, None] >= 0, model.user_events[np.maximum(index, 0)], -1)
         vectors = model.encode_many(items, events)
-        seen = items.astype(np.int64)
+        seen = np.full((len(user_ids), model.repeat_window), -1, dtype=np.int64)
+        seen[:, : model.window] = items
+        starts, older = model.user_older_start, model.user_older_items
+        for q in np.flatnonzero(index >= 0):
+            rows = older[starts[index[q]]:starts[index[q] + 1]]
+            seen[q, model.window:model.window + rows.size] = rows
         recorded = set(self.events.keys())
         for q, user in enumerate(user_ids):
             if str(user) in recorded:

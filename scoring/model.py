@@ -20,7 +20,8 @@ The logit of item i also has a repeat term, for the items of the user's own wind
 
     w̄_u · w_i  +  Σ_k ρ_k · [h_k = i]
 
-ρ_k is learned per position. Where people do not take an item twice (one rating per film), it
+ρ_k is learned per window position, and one more ρ for the older items up to `repeat_window`
+(200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where people do not take an item twice (one rating per film), it
 learns to push the items a user just had down, which a dot product of dense vectors cannot do
 without pushing down everything like them; where they come back (rebooking a route), it can lift
 them. It is still one dot product: w_i has a one-hot coordinate for its own identity and w̄_u has
@@ -48,7 +49,9 @@ File layout (`np.savez`, read with `allow_pickle=False`):
     item_popularity   f32 (N,)     training interaction counts (the popularity baseline)
     item_trend        f32 (N,)     the recent-popularity part of the item bias (scoring.recency),
                                    as of meta["recency"]["as_of"]; absent in older files: 0
-    repeat_weights    f32 (L,)     ρ_1..ρ_L, the repeat term; absent in older files: 0
+    repeat_weights    f32 (L+1,)   ρ_1..ρ_L, then ρ for older positions: the repeat term (0 if absent)
+    user_older_start  i64 (U+1,)   user u's items older than the window, up to meta["repeat_window"]
+    user_older_items  i32 (M,)       in all: user_older_items[start[u]:start[u+1]], newest first
     meta              <U  ()       JSON: training settings and evaluation metrics
 """
 
@@ -109,6 +112,8 @@ class SoftmaxModel:
     meta: dict[str, Any] = field(default_factory=dict)
     item_trend: np.ndarray | None = None
     repeat_weights: np.ndarray | None = None
+    user_older_start: np.ndarray | None = None
+    user_older_items: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, d = self.item_factors.shape
@@ -116,11 +121,16 @@ class SoftmaxModel:
             object.__setattr__(self, "item_trend", np.zeros(n, dtype=np.float32))
         elif np.shape(self.item_trend) != (n,):
             raise ValueError("item_trend must have one value per item")
+        window = self.position_weights.shape[0]
         if self.repeat_weights is None:
-            object.__setattr__(self, "repeat_weights",
-                               np.zeros(self.position_weights.shape[0], dtype=np.float32))
-        elif np.shape(self.repeat_weights) != self.position_weights.shape:
-            raise ValueError("repeat_weights must have one value per history position")
+            object.__setattr__(self, "repeat_weights", np.zeros(window + 1, dtype=np.float32))
+        elif np.shape(self.repeat_weights) != (window + 1,):
+            raise ValueError("repeat_weights must have one value per window position, and one more")
+        if self.user_older_start is None or self.user_older_items is None:
+            object.__setattr__(self, "user_older_start", np.zeros(self.user_ids.shape[0] + 1, np.int64))
+            object.__setattr__(self, "user_older_items", np.zeros(0, np.int32))
+        elif self.user_older_start.shape != (self.user_ids.shape[0] + 1,):
+            raise ValueError("user_older_start must have one entry per user, and one more")
         if self.item_ids.shape != (n,) or self.item_popularity.shape != (n,):
             raise ValueError("item_ids, item_factors and item_popularity disagree on the item count")
         if self.item_inputs.shape != (n, d) or self.cold_start.shape != (d,) \
@@ -197,7 +207,16 @@ class SoftmaxModel:
             return History.empty()
         items = self.user_history[row]
         keep = items >= 0
-        return History(items[keep].astype(np.int64), self.user_events[row][keep].astype(np.int64))
+        window = History(items[keep].astype(np.int64), self.user_events[row][keep].astype(np.int64))
+        older = self.user_older_items[self.user_older_start[row]:self.user_older_start[row + 1]]
+        if older.size == 0:
+            return window
+        return window.then(History(older.astype(np.int64), np.full(older.size, -1, dtype=np.int64)))
+
+    @property
+    def repeat_window(self) -> int:
+        """How many of a user's newest items the repeat term reads (the window, then older ones)."""
+        return int(self.meta.get("repeat_window", self.window))
 
     # -- scoring -------------------------------------------------------------------------
     def cold_start_vector(self) -> np.ndarray:
@@ -244,8 +263,14 @@ class SoftmaxModel:
         return self.encode(self.history(user_id, recent)) + self.context_vector(context)
 
     def seen_rows(self, history: History) -> np.ndarray:
-        """The item rows the repeat term reads: the window w̄_u reads, newest first."""
-        return history.items[history.items >= 0][: self.window]
+        """The item rows the repeat term reads: the user's newest `repeat_window`, newest first."""
+        return history.items[history.items >= 0][: self.repeat_window]
+
+    def position_repeats(self, positions: int) -> np.ndarray:
+        """ρ for history positions 0..positions-1: one per window position, then one for all
+        older positions."""
+        k = np.minimum(np.arange(positions), self.window)
+        return self.repeat_weights[k]
 
     def logits(self, vector: np.ndarray, rows: np.ndarray | None = None,
                history: History | None = None) -> np.ndarray:
@@ -260,11 +285,11 @@ class SoftmaxModel:
     def add_repeats(self, logits: np.ndarray, seen: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Add ρ_k to each user's logit of the item at their history position k, in place.
 
-        `logits` (N,) or (Q, N) over every item, or over `rows` only; `seen` (Q, ≤L) item rows,
-        newest first, -1 padded. An item twice in a window gets both positions' weights.
+        `logits` (N,) or (Q, N) over every item, or over `rows` only; `seen` (Q, ≤repeat_window)
+        item rows, newest first, -1 padded. An item twice in a window gets both positions' weights.
         """
-        seen = np.asarray(seen, dtype=np.int64)[:, : self.window]
-        weights = np.broadcast_to(self.repeat_weights[: seen.shape[1]], seen.shape)
+        seen = np.asarray(seen, dtype=np.int64)[:, : self.repeat_window]
+        weights = np.broadcast_to(self.position_repeats(seen.shape[1]), seen.shape)
         valid = seen >= 0
         if not valid.any() or not self.repeat_weights.any():
             return
@@ -289,7 +314,8 @@ class SoftmaxModel:
         "user_ids": str, "user_history": np.int32, "user_events": np.int16,
         "item_popularity": np.float32,
     }
-    _OPTIONAL = {"item_trend": np.float32, "repeat_weights": np.float32}
+    _OPTIONAL = {"item_trend": np.float32, "repeat_weights": np.float32,
+                 "user_older_start": np.int64, "user_older_items": np.int32}
 
     def save(self, path: Path) -> None:
         path = Path(path)

@@ -109,3 +109,20 @@ def snapshot(seq: Sequences, window: int) -> tuple[np.ndarray, np.ndarray, np.nd
         else np.empty(0, dtype=np.int64)
     items, events = history_windows(seq, last, window, including=True)
     return seq.users[last], items, events
+
+
+def older_snapshot(seq: Sequences, window: int, repeat_window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, items): each user's interactions older than their last `window`, up to their last
+    `repeat_window`, newest first, in `snapshot`'s user order (user u's: items[start[u]:start[u+1]])."""
+    if not seq.users.size:
+        return np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int32)
+    boundary = seq.users[1:] != seq.users[:-1]
+    last = np.flatnonzero(np.r_[boundary, True])
+    first = np.flatnonzero(np.r_[True, boundary])
+    newest = last - window
+    oldest = np.maximum(first, last - repeat_window + 1)
+    count = np.maximum(newest - oldest + 1, 0)
+    start = np.r_[0, np.cumsum(count)].astype(np.int64)
+    step_back = np.arange(start[-1]) - np.repeat(start[:-1], count)
+    items = seq.items[np.repeat(newest, count) - step_back].astype(np.int32)
+    return start, items

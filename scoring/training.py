@@ -59,7 +59,9 @@ from scoring.evaluation import (
 )
 from scoring.model import SoftmaxModel
 from scoring.recency import WINDOW_DAYS, RecentCounts
-from scoring.sequences import catalogue, encode, event_type_names, history_windows, snapshot
+from scoring.sequences import (
+    catalogue, encode, event_type_names, history_windows, older_snapshot, snapshot,
+)
 
 DIM = 32
 WINDOW = 20
@@ -71,6 +73,7 @@ HISTORY_DROPOUT = 0.05
 TOKEN_DROPOUT = 0.0  # share of history items left out of an example (augmentation)
 TIE_START = 0.5
 REPEAT_TERM = True  # a learned logit per history position for the item there (scoring.model)
+REPEAT_WINDOW = 200  # the newest items the repeat term reads: the window's 20, then older ones
 RECENCY_DAYS = WINDOW_DAYS  # windows of recent popularity in the item bias (scoring.recency); () = off
 MAX_EXAMPLES = 1_000_000  # epochs x interactions cap: big data needs fewer passes
 MAX_BATCH_CELLS = 4_000_000  # batch rows x catalogue size: bounds the logits buffer (16 MB)
@@ -140,7 +143,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     C = np.zeros((n_context, d), dtype=np.float32)
     recent = RecentCounts.build(seq.items, seq.times, n_items, RECENCY_DAYS)
     beta = np.zeros(0 if recent is None else recent.windows.size, dtype=np.float32)
-    rho = np.zeros(window, dtype=np.float32)
+    rho = np.zeros(window + 1, dtype=np.float32)  # per window position, then one for older ones
+    reach = max(window, REPEAT_WINDOW if REPEAT_TERM else window)
     params = {"E": E, "V": V, "b": b, "alpha": alpha, "gain": gain, "gamma": gamma, "c0": c0, "C": C,
               "beta": beta, "rho": rho}
     opt = {name: _Adam(p, LEARNING_RATE) for name, p in params.items()}
@@ -155,9 +159,10 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
     for step in range(steps):
         rows = order[step * batch:(step + 1) * batch]
         m = rows.size
-        hist, kinds = history_windows(seq, rows, window)
+        everything, kinds = history_windows(seq, rows, reach)
         if HISTORY_DROPOUT:
-            hist[rng.random(m) < HISTORY_DROPOUT] = -1
+            everything[rng.random(m) < HISTORY_DROPOUT] = -1
+        hist, kinds = everything[:, :window], kinds[:, :window]
         if TOKEN_DROPOUT:
             hist[rng.random(hist.shape) < TOKEN_DROPOUT] = -1
         valid = hist >= 0
@@ -181,8 +186,9 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
             for k in range(beta.size):  # one gather per window into the batch's buffer
                 np.take(recent.table[k], grid, axis=0, out=trend[k, :m])
             logits += np.tensordot(beta, trend[:, :m], axes=1)
-        seen_example, seen_position = np.nonzero(valid)
-        seen_item = hist[valid]
+        seen_example, seen_position = np.nonzero(everything >= 0)
+        seen_item = everything[seen_example, seen_position]
+        seen_position = np.minimum(seen_position, window)  # older than the window: one weight
         if REPEAT_TERM:
             np.add.at(logits, (seen_example, seen_item), rho[seen_position])
         logits -= logits.max(axis=1, keepdims=True)
@@ -195,8 +201,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         gq = g @ V
         grad_V = g.T @ q
         grad_b = g.sum(axis=0)
-        grad_rho = (np.bincount(seen_position, weights=g[seen_example, seen_item], minlength=window)
-                    if REPEAT_TERM else np.zeros(window))
+        grad_rho = (np.bincount(seen_position, weights=g[seen_example, seen_item], minlength=window + 1)
+                    if REPEAT_TERM else np.zeros(window + 1))
         grad_beta = (trend[:, :m].reshape(beta.size, -1) @ g.ravel() if beta.size
                      else np.zeros(0, dtype=np.float32))
         g_tokens = w[valid][:, None] * np.repeat(gq, valid.sum(axis=1), axis=0)
@@ -223,6 +229,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
 
     served = seq if history is interactions else encode(history, item_ids, event_types, seq.context_names)
     user_ids, user_history, user_events = snapshot(served, window)
+    older_start, older_items = older_snapshot(served, window, reach)
     zeros = np.zeros((n_items, 1), dtype=np.float32)
     served_trend, recency = _served_trend(served, n_items, beta)
     return SoftmaxModel(
@@ -230,6 +237,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         item_factors=np.hstack([V, (b + served_trend)[:, None]]),
         item_trend=served_trend,
         repeat_weights=rho.copy(),
+        user_older_start=older_start, user_older_items=older_items,
         item_inputs=np.hstack([E + gamma[0] * V, zeros]),
         position_weights=alpha.copy(),
         event_types=np.asarray(event_types, dtype=str),
@@ -244,6 +252,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         meta={"dim": dim, "window": window, "epochs": epochs, "examples": total,
               "batch_size": batch, "learning_rate": LEARNING_RATE, "l2": L2,
               "history_dropout": HISTORY_DROPOUT, "seed": seed, "gamma": float(gamma[0]),
+              "repeat_window": reach,
               "interactions": int(n), "users": int(np.unique(seq.users).size), **recency,
               "training_seconds": round(time.perf_counter() - started, 2)},
     )

@@ -16,9 +16,12 @@ from scoring.softmax import softmax
 from scoring.training import train
 from tests.test_history_model import N_ITEMS, WINDOW, _history, _model
 
-RHO = np.linspace(-3.0, -0.5, WINDOW).astype(np.float32)
-MODEL = replace(_model(), repeat_weights=RHO)
-windows = st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=WINDOW + 4)
+REACH = WINDOW + 4  # the repeat term reads the window's items, then 4 older ones
+RHO = np.linspace(-3.0, -0.5, WINDOW + 1).astype(np.float32)  # the last: every older position
+FULL = np.asarray([[4, 2, 9, 11, 12, 13, 14, 15], [-1] * WINDOW], dtype=np.int32)  # "known", "empty"
+MODEL = replace(_model(), repeat_weights=RHO, meta={"repeat_window": REACH}, user_history=FULL,
+                user_older_start=np.asarray([0, 2, 2]), user_older_items=np.asarray([30, 31], np.int32))
+windows = st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=REACH + 4)
 
 
 @settings(max_examples=60, deadline=None)
@@ -27,8 +30,8 @@ def test_each_window_position_adds_its_weight_to_its_item(items: list[int]) -> N
     history = _history(items)
     vector = MODEL.user_vector(None, recent=history)
     expected = MODEL.item_factors @ vector
-    for k, item in enumerate(items[:WINDOW]):  # an item twice gets both weights
-        expected[item] += RHO[k]
+    for k, item in enumerate(items[:REACH]):  # an item twice gets both weights
+        expected[item] += RHO[min(k, WINDOW)]
     np.testing.assert_array_equal(MODEL.logits(vector, history=history), expected)
 
 
@@ -43,6 +46,17 @@ def test_a_subset_of_rows_gets_the_same_logits_as_the_catalogue(items: list[int]
     np.testing.assert_allclose(subset, whole[rows], rtol=1e-6, atol=1e-6)  # BLAS order aside
     np.testing.assert_allclose(softmax(subset), softmax(whole)[rows] / softmax(whole)[rows].sum(),
                                rtol=1e-6)
+
+
+def test_a_known_users_older_items_get_the_older_weight() -> None:
+    history = MODEL.history("known")  # the full window, then two older items
+    assert MODEL.seen_rows(history).tolist() == [*FULL[0].tolist(), 30, 31]
+    vector = MODEL.user_vector("known")  # the vector still reads the window only
+    np.testing.assert_array_equal(vector, MODEL.encode(History(FULL[0].astype(np.int64),
+                                                               np.zeros(WINDOW, dtype=np.int64))))
+    gap = MODEL.logits(vector, history=history) - MODEL.logits(vector)
+    np.testing.assert_allclose(gap[FULL[0]], RHO[:WINDOW], rtol=1e-6)
+    assert gap[[30, 31]].tolist() == pytest.approx([RHO[-1]] * 2)
 
 
 def test_unknown_items_in_a_history_take_no_position() -> None:
@@ -95,3 +109,19 @@ def test_training_learns_to_push_down_items_that_are_never_taken_twice() -> None
 def test_training_learns_to_lift_items_that_are_taken_again() -> None:
     model = train(_sequences(repeat=True), epochs=20, seed=0)
     assert model.repeat_weights[0] > 0.1  # the input vectors' self-link lifts them too
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 12), min_size=1, max_size=5), st.integers(1, 4), st.integers(0, 6))
+def test_the_older_snapshot_is_each_users_items_beyond_the_window(lengths: list[int], window: int,
+                                                                 extra: int) -> None:
+    from scoring.sequences import encode, older_snapshot
+
+    frame = pd.DataFrame([(f"u{u}", f"i{(u * 7 + t) % 20}", t) for u, n in enumerate(lengths)
+                          for t in range(n)], columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
+    item_ids = np.asarray([f"i{j}" for j in range(20)])
+    seq = encode(frame, item_ids, [""])
+    start, items = older_snapshot(seq, window, window + extra)
+    for u, n in enumerate(lengths):  # users sort as "u0" < "u1" < ...: lengths stay in order
+        newest_first = [(u * 7 + t) % 20 for t in range(n)][::-1]
+        assert items[start[u]:start[u + 1]].tolist() == newest_first[window:window + extra]

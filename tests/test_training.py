@@ -93,10 +93,13 @@ def test_history_snapshot_is_each_users_latest_interactions(demo: Path, model: S
     interactions = load_interactions(demo)
     user = str(interactions["USER_ID"].value_counts().index[0])  # the most active user
     mine = interactions[interactions["USER_ID"] == user].sort_values("TIMESTAMP", kind="stable")
-    newest_first = mine["ITEM_ID"].tolist()[::-1][: model.window]
-    history = model.trained_history(user)
-    assert model.item_ids[history.items].tolist() == newest_first
-    assert model.event_types[history.events].tolist() == mine["EVENT_TYPE"].tolist()[::-1][: model.window]
+    newest_first = mine["ITEM_ID"].tolist()[::-1]
+    history = model.trained_history(user)  # the window, then older items for the repeat term
+    assert len(mine) > model.repeat_window > model.window
+    assert model.item_ids[history.items].tolist() == newest_first[: model.repeat_window]
+    window = history.events[: model.window]
+    assert model.event_types[window].tolist() == mine["EVENT_TYPE"].tolist()[::-1][: model.window]
+    assert (history.events[model.window:] == -1).all()  # older items carry no event type
 
 
 # -- (a) the model beats popularity under Personalize's protocol ----------------------------
