@@ -66,10 +66,18 @@ def synthetic_group(root: Path, n_items: int, dim: int, seed: int = 0) -> Path:
         user_ids=np.char.mod("u%d", np.arange(100)),  # each with a full 20-item history
         user_history=rng.integers(0, n_items, (100, window)).astype(np.int32),
         user_events=np.zeros((100, window), np.int16),
-        item_popularity=np.ones(n_items, np.float32), meta={"synthetic": True, "format": 2})
+        item_popularity=np.ones(n_items, np.float32), meta={"synthetic": True, "format": 2,
+                                                             "repeat_window": 200},
+        # the repeat term as trained models have it: a weight per window position, one for older
+        # items, and 180 older items per user
+        repeat_weights=np.linspace(-4.0, -2.5, window + 1).astype(np.float32),
+        user_older_start=np.arange(0, 181 * 100, 180), user_older_items=rng.integers(
+            0, n_items, 180 * 100).astype(np.int32))
     model.save(root / MODEL_FILE)
     genres = np.array(GENRES)[rng.integers(0, len(GENRES), n_items)]
     pd.DataFrame({"ITEM_ID": model.item_ids, "GENRES": genres}).to_csv(root / "items.csv", index=False)
+    pd.DataFrame({"USER_ID": model.user_ids, "ITEM_ID": model.item_ids[model.user_history[:, 0]],
+                  "TIMESTAMP": 1_700_000_000}).to_csv(root / "interactions.csv", index=False)
     (root / "campaigns.json").write_text(json.dumps({
         "datasetGroup": {"name": "bench", "createdAt": 0},
         "solutions": [{"name": "bench", "recipe": "aws-user-personalization-v2"}],
@@ -131,8 +139,10 @@ def main() -> None:
             logits = model.item_factors @ vector
             return np.argpartition(-logits, k - 1)[:k], logsumexp(logits)
 
-        def naive() -> object:
-            scores = softmax(model.item_factors @ vector)
+        history = model.history("u7")
+
+        def naive() -> object:  # the served logits (the repeat term included), full softmax, argsort
+            scores = softmax(model.logits(vector, history=history))
             return np.argsort(-scores, kind="stable")[:k], scores
 
         # Same answer from the fast and the naive path, or the timing means nothing.
