@@ -157,6 +157,8 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         if n else np.empty(0, dtype=np.int64)
     gains = np.append(gain, 1.0)  # index -1: an event type unknown to training
     trend = np.empty((beta.size, batch, n_items), dtype=np.float32)  # recency features of a batch
+    scratch = np.empty((batch if beta.size else 0, n_items), dtype=np.float32)
+    logits_buffer = np.empty((batch, n_items), dtype=np.float32)
     for step in range(steps):
         rows = order[step * batch:(step + 1) * batch]
         m = rows.size
@@ -180,18 +182,19 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
             known = ctx[:, col] >= 0
             q[known] += C[ctx[known, col]]
 
-        logits = q @ V.T
-        logits += b
+        logits = np.matmul(q, V.T, out=logits_buffer[:m])  # a fresh (m, N) array each step
+        logits += b  # costs page faults on this kind of VM: the buffer is allocated once
         if recent is not None:
             grid = recent.rows(seq.times[rows])
-            for k in range(beta.size):  # one gather per window into the batch's buffer
-                np.take(recent.table[k], grid, axis=0, out=trend[k, :m])
-            logits += np.tensordot(beta, trend[:, :m], axes=1)
+            for k in range(beta.size):  # one gather per window into the batch's buffers
+                np.take(recent.table[k], grid, axis=0, out=trend[k, :m], mode="clip")  # rows are in range
+                np.multiply(trend[k, :m], beta[k], out=scratch[:m])
+                logits += scratch[:m]
         seen_example, seen_position = np.nonzero(everything >= 0)
-        seen_item = everything[seen_example, seen_position]
+        seen_cell = seen_example * n_items + everything[seen_example, seen_position]  # in logits.ravel()
         seen_position = np.minimum(seen_position, window)  # older than the window: one weight
         if REPEAT_TERM:
-            np.add.at(logits, (seen_example, seen_item), rho[seen_position])
+            np.add.at(logits.reshape(-1), seen_cell, rho[seen_position])
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
@@ -202,7 +205,7 @@ def train(interactions: pd.DataFrame, *, items: pd.DataFrame | None = None,
         gq = g @ V
         grad_V = g.T @ q
         grad_b = g.sum(axis=0)
-        grad_rho = (np.bincount(seen_position, weights=g[seen_example, seen_item], minlength=window + 1)
+        grad_rho = (np.bincount(seen_position, weights=g.reshape(-1)[seen_cell], minlength=window + 1)
                     if REPEAT_TERM else np.zeros(window + 1))
         grad_beta = (trend[:, :m].reshape(beta.size, -1) @ g.ravel() if beta.size
                      else np.zeros(0, dtype=np.float32))
