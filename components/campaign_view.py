@@ -12,7 +12,9 @@ import streamlit as st
 from components import errors, sidebar, sources
 from components.sidebar import Selection
 from components.safe_text import md
-from scoring import campaign_config, campaigns, evaluation, group_files, recipes, results
+from scoring import (
+    campaign_config, campaigns, evaluation, group_files, learned_terms, recipes, results,
+)
 
 _STATUS_COLOUR = {"ACTIVE": "green", "CREATE FAILED": "red", "DELETE PENDING": "red"}
 
@@ -222,6 +224,20 @@ def metrics_panel(selection: Selection, details: campaigns.CampaignDetails) -> N
         st.caption("Computed by Amazon Personalize on held-out data when the solution version was "
                    "trained. Amazon Personalize reports no popularity baseline: train an "
                    "aws-popularity-count solution on the same dataset group to compare.")
+    if selection.config.is_local and details.recipe_info.ordering in (recipes.BY_USER,
+                                                                      recipes.BY_USER_AND_ITEM):
+        _learned_terms(selection)
+
+
+def _learned_terms(selection: Selection) -> None:
+    """What the local model learned beyond its vectors (why a watched title drops out)."""
+    try:
+        group = sources.group(selection.config)
+        lines = [] if group is None else learned_terms.learned_lines(group.model)
+    except Exception:  # an explanation is an extra: never let it break the panel
+        return
+    if lines:
+        st.caption("**What the model learned** (local): " + " ".join(lines))
 
 
 def _recommender_metrics(selection: Selection, details: campaigns.CampaignDetails) -> None:

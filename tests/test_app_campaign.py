@@ -52,6 +52,14 @@ def test_local_campaign_details_and_metrics() -> None:
     assert at.json  # campaign config and the raw responses
 
 
+def test_local_details_say_what_the_model_learned() -> None:
+    at = campaign_page(new_app().run())
+    learned = [c.value for c in at.caption if "What the model learned" in c.value]
+    assert len(learned) == 1
+    assert "Items the user already has are pushed down" in learned[0]  # the demo never repeats
+    assert "Recent popularity (as of " in learned[0]
+
+
 def test_switching_campaign_updates_the_page() -> None:
     at = campaign_page(new_app().run())
     at.selectbox(key="campaign_arn").set_value(RANK).run()
@@ -75,6 +83,7 @@ def test_live_campaign_details(live_aws: LiveAws) -> None:
     shown = table_of(at, "Metric")
     assert shown["Value"].tolist() == [0.27, 0.031] and "Popularity baseline" not in shown.columns
     assert any("reports no popularity baseline" in c.value for c in at.caption)
+    assert not any("What the model learned" in c.value for c in at.caption)  # local models only
     live_aws.control_stub.assert_no_pending_responses()
 
 
