@@ -47,7 +47,7 @@ test: export OPENBLAS_NUM_THREADS ?= 1
 test: export PYTHONDONTWRITEBYTECODE =
 test: $(VENV)/.dev-installed
 	@mkdir -p test-artifacts
-	@$(PY) -m pytest --collect-only -q -p no:cacheprovider >test-artifacts/collect.log 2>&1 & \
+	@$(PY) -m pytest --collect-only -q >test-artifacts/collect.log 2>&1 & \
 	collect=$$!; \
 	$(PY) -m scoring.demo; demo=$$?; \
 	wait $$collect || { cat test-artifacts/collect.log; exit 1; }; \
