@@ -91,15 +91,17 @@ def scan_for_components_once() -> Iterator[None]:
 @pytest.fixture(scope="session", autouse=True)
 def compile_each_script_once() -> Iterator[None]:
     """One bytecode cache for app.py and the pages per process, as the server keeps one for its
-    lifetime; AppTest (1.67) makes a new one on every run, so every rerun recompiled both (with
-    Streamlit's magic AST pass, about 8% of a page run's CPU). The sources do not change during a
-    test run."""
+    lifetime; AppTest (1.67) makes two new ones on every run (its PagesManager's and its script
+    runner's), so every rerun recompiled both scripts with Streamlit's magic AST pass. The sources
+    do not change during a test run."""
     import streamlit.testing.v1.app_test as app_test
+    import streamlit.testing.v1.local_script_runner as local_script_runner
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
     shared = ScriptCache()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_test, "ScriptCache", lambda: shared)
+        patch.setattr(app_test, "ScriptCache", lambda: shared)  # the pages' (PagesManager)
+        patch.setattr(local_script_runner, "ScriptCache", lambda: shared)  # app.py's (the runner)
         yield
 
 
