@@ -67,7 +67,8 @@ def test_live_client_uses_short_timeouts_and_adaptive_retries() -> None:
 def test_regions_are_botocores_personalize_regions_in_order() -> None:
     import botocore.session
 
-    assert aws.regions() == sorted(botocore.session.get_session().get_available_regions("personalize"))
+    botocores = botocore.session.get_session().get_available_regions("personalize")
+    assert aws.regions() == sorted(botocores)
     assert "us-east-1" in aws.regions()
 
 

@@ -220,10 +220,11 @@ def test_catalogue_from_uploaded_files() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(pairs=st.lists(st.tuples(st.sampled_from(["1", "01", "u-2", "é"]), st.sampled_from(["a", "7", "b c"])),
-                      max_size=30),
+@given(pairs=st.lists(st.tuples(st.sampled_from(["1", "01", "u-2", "é"]),
+                                st.sampled_from(["a", "7", "b c"])), max_size=30),
        as_numbers=st.booleans())
-def test_interactions_by_user_are_each_users_distinct_items(pairs: list[tuple[str, str]], as_numbers: bool) -> None:
+def test_interactions_by_user_are_each_users_distinct_items(pairs: list[tuple[str, str]],
+                                                            as_numbers: bool) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(pairs, columns=["USER_ID", "ITEM_ID"], dtype="string")

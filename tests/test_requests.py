@@ -143,7 +143,8 @@ def test_suggestions_come_from_the_model() -> None:
 
 
 @given(st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, 7.0]), max_size=300), st.integers(1, 12))
-def test_suggested_items_spread_over_popularity_then_catalogue_order(popularity: list[float], n: int) -> None:
+def test_suggested_items_spread_over_popularity_then_catalogue_order(popularity: list[float],
+                                                                     n: int) -> None:
     class Model:
         item_ids = [f"i{k}" for k in range(len(popularity))]
         item_popularity = popularity
