@@ -230,8 +230,8 @@ def suggested_user(model: Any) -> str:
 
 def suggested_items(model: Any, n: int = 10) -> list[str]:
     """Items to pre-fill for ranking: spread over the popularity order, so the ranking is not
-    trivial. Sorted by numpy: the form asks on every rerun, and a Python sort of the catalogue took 1.5 ms
-    at 2,400 items and grows with it."""
+    trivial. Sorted by numpy: the form asks on every rerun, and a Python sort of the catalogue
+    took 1.5 ms at 2,400 items and grows with it."""
     ids = getattr(model, "item_ids", [])
     if not len(ids):
         return []
