@@ -38,11 +38,20 @@ serve: demo
 ## browser tests on E2E_WORKERS workers of their own (each drives its own Streamlit server and
 ## Chromium, and mostly waits on them). The browser run's output follows the other's, from
 ## test-artifacts/e2e-run.log. One OpenBLAS thread per process: the processes fill the cores.
+## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (it is gitignored): every worker
+## and subprocess would otherwise compile the project and rewrite the tests' asserts again (3.4 s of
+## CPU per worker). A collection pass beside the demo build, on the core it leaves idle, writes it.
 WORKERS ?= auto
 E2E_WORKERS ?= 2
 test: export OPENBLAS_NUM_THREADS ?= 1
-test: $(VENV)/.dev-installed demo
+test: export PYTHONDONTWRITEBYTECODE =
+test: $(VENV)/.dev-installed
 	@mkdir -p test-artifacts
+	@$(PY) -m pytest --collect-only -q >test-artifacts/collect.log 2>&1 & \
+	collect=$$!; \
+	$(PY) -m scoring.demo; demo=$$?; \
+	wait $$collect || { cat test-artifacts/collect.log; exit 1; }; \
+	test $$demo -eq 0
 	@$(PY) -m pytest -m e2e -n $(E2E_WORKERS) --dist worksteal tests/e2e >test-artifacts/e2e-run.log 2>&1 & \
 	browser=$$!; \
 	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "not e2e"; unit=$$?; \

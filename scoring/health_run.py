@@ -435,8 +435,11 @@ def known_interactions(data_dir: Path) -> dict[str, set[str]]:
 
 
 def interactions_by_user(frame: pd.DataFrame) -> dict[str, set[str]]:
+    # Python lists first: iterating pandas' Arrow-backed strings one by one took 5x as long.
+    users = frame["USER_ID"].astype(str).tolist()
+    items = frame["ITEM_ID"].astype(str).tolist()
     out: dict[str, set[str]] = {}
-    for user, item in zip(frame["USER_ID"].astype(str), frame["ITEM_ID"].astype(str), strict=True):
+    for user, item in zip(users, items, strict=True):
         out.setdefault(user, set()).add(item)
     return out
 

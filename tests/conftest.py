@@ -31,8 +31,15 @@ from hypothesis import settings  # noqa: E402
 from scoring import paths  # noqa: E402
 
 # The AppTest fixtures, for every test module: caches cleared around each test, app.py run on
-# every rerun as the server does (both autouse), and the stubbed live-AWS source on request.
-from tests.app_support import clear_streamlit_caches, live_aws, run_app_py_on_every_rerun  # noqa: F401
+# every rerun as the server does, one scan for installed components and one bytecode cache for
+# the scripts per process (all autouse), and the stubbed live-AWS source on request.
+from tests.app_support import (  # noqa: F401
+    clear_streamlit_caches,
+    compile_each_script_once,
+    live_aws,
+    run_app_py_on_every_rerun,
+    scan_for_components_once,
+)
 
 # No per-example deadline: on a shared 2-core machine a slow example is load, not a bug, and a
 # timing check would make the suite flaky (no test here asserts on time).

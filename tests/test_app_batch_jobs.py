@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import scoring
 from scoring import arns, batch_console, events, paths
-from scoring.batch_jobs import JOBS_DIR
+from scoring.batch_jobs import JOBS_DIR, stop_all
 from tests.app_support import WHEN, LiveAws, errors_of, needs_demo, on_page, rendered, table_of
 from tests.support import s3_server
 from tests.test_contract_batch import ROLE, request, wait
@@ -39,6 +39,7 @@ def group(demo_dir: Path) -> Iterator[Path]:
     shutil.copytree(demo_dir, target, ignore=shutil.ignore_patterns(".*", events.EVENTS_FILE, JOBS_DIR))
     (Path(paths.DATA_ROOT) / batch_console.SETTINGS_FILE).unlink(missing_ok=True)
     yield target
+    stop_all()  # a job the test left running must not write into the folder removed below
     shutil.rmtree(target, ignore_errors=True)
 
 

@@ -64,6 +64,20 @@ def test_live_client_uses_short_timeouts_and_adaptive_retries() -> None:
     assert client.meta.region_name == "eu-west-1"
 
 
+def test_regions_are_botocores_personalize_regions_in_order() -> None:
+    import botocore.session
+
+    botocores = botocore.session.get_session().get_available_regions("personalize")
+    assert aws.regions() == sorted(botocores)
+    assert "us-east-1" in aws.regions()
+
+
+def test_the_regions_list_a_caller_changes_is_its_own() -> None:
+    mine = aws.regions()
+    mine.clear()
+    assert aws.regions()
+
+
 def test_unreachable_endpoint_fails_fast_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

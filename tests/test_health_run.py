@@ -219,6 +219,24 @@ def test_catalogue_from_uploaded_files() -> None:
     assert health_run.catalogue_from_files(None, None) is None
 
 
+@settings(max_examples=50, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(["1", "01", "u-2", "é"]),
+                                st.sampled_from(["a", "7", "b c"])), max_size=30),
+       as_numbers=st.booleans())
+def test_interactions_by_user_are_each_users_distinct_items(pairs: list[tuple[str, str]],
+                                                            as_numbers: bool) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(pairs, columns=["USER_ID", "ITEM_ID"], dtype="string")
+    if as_numbers:  # a CSV read without dtype=str gives numbers: the IDs are still their text
+        frame = pd.DataFrame({"USER_ID": range(len(pairs)), "ITEM_ID": [len(i) for _, i in pairs]})
+        pairs = [(str(n), str(len(i))) for n, (_, i) in enumerate(pairs)]
+    expected: dict[str, set[str]] = {}
+    for user, item in pairs:
+        expected[user] = expected.get(user, set()) | {item}
+    assert health_run.interactions_by_user(frame) == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(users=st.integers(1, 6), items=st.integers(1, 90), want=st.integers(1, 40), levels=st.integers(1, 6),
        seed=st.integers(0, 2**16))

@@ -142,6 +142,18 @@ def test_suggestions_come_from_the_model() -> None:
     assert suggested_user(object()) == "" and suggested_items(object()) == []
 
 
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, 7.0]), max_size=300), st.integers(1, 12))
+def test_suggested_items_spread_over_popularity_then_catalogue_order(popularity: list[float],
+                                                                     n: int) -> None:
+    class Model:
+        item_ids = [f"i{k}" for k in range(len(popularity))]
+        item_popularity = popularity
+
+    order = sorted(range(len(popularity)), key=lambda k: (-popularity[k], k))
+    step = max(1, len(order) // (4 * n))
+    assert suggested_items(Model(), n) == [f"i{k}" for k in order[::step][:n]]
+
+
 # -- boto3 code ------------------------------------------------------------------------------
 def _call_kwargs(code: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """(method, request kwargs, client kwargs) found in the snippet's syntax tree."""
