@@ -142,7 +142,7 @@ class ModelScorer:
         for q, row in enumerate(queries.context.to_dict("records")):
             vectors[q] += m.context_vector({k: str(v) for k, v in row.items() if pd.notna(v)})
         logits = vectors @ m.item_factors.T
-        m.add_repeats(logits, seen)
+        m.add_repeats(logits, seen, events=events)
         if self.recent is not None and queries.times is not None:
             logits -= m.item_trend
             logits += self.recent.bias(self.recent.rows(queries.times), self.weights)

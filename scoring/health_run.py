@@ -122,13 +122,13 @@ def _descending_bits(values: np.ndarray) -> np.ndarray:
     return (~ascending).astype(np.uint64)
 
 
-def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int,
-                seen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int, seen: np.ndarray | None = None,
+                events: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k item rows (score descending, then row), their catalogue softmax scores, and the rows
     whose order is too close to call, per user.
 
     One product gives the (users x items) logits, plus each user's repeat term on the item rows
-    of their window (`seen`, as SoftmaxModel.add_repeats), then a two-stage top-k (`_top_rows`). A
+    they have (`seen`, `events`, as SoftmaxModel.add_repeats), then a two-stage top-k (`_top_rows`). A
     matrix product sums in another order than the matrix-vector product of a single call, so a
     logit may differ in its last bits: where two of the top k+1 are closer than that rounding
     bound, the row is marked `uncertain` and the caller recomputes it exactly.
@@ -140,7 +140,7 @@ def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int,
         return np.empty((users, 0), np.int64), np.empty((users, 0)), np.zeros(users, bool)
     logits = np.matmul(vectors, model.item_factors.T, out=_logits_buffer(users, n))   # the one product
     if seen is not None:
-        model.add_repeats(logits, seen)
+        model.add_repeats(logits, seen, events=events)
     want = min(k + 1, n)  # one more than asked, to see a near tie at the boundary
     rows, top = _top_rows(logits, want)  # score descending, the lower item row first on ties
     # Each float32 dot product is within D·u·|v|·|w| of the exact one (u = eps/2, any summation
@@ -176,11 +176,11 @@ def block_scores(group: LocalGroup, user_ids: Sequence[str], k: int,
     call in the block product are recomputed with the single call's matrix-vector product.
     """
     model = group.model
-    vectors, seen = group.user_vectors(user_ids, context)
-    rows, scores, uncertain = block_top_k(model, vectors, k, seen)
+    vectors, seen, events = group.user_vectors(user_ids, context)
+    rows, scores, uncertain = block_top_k(model, vectors, k, seen, events)
     for i in np.flatnonzero(uncertain):
         logits = model.logits(vectors[i])
-        model.add_repeats(logits, seen[i:i + 1])
+        model.add_repeats(logits, seen[i:i + 1], events=events[i:i + 1])
         one_rows, one_scores = top_k_scores(logits, k)
         rows[i], scores[i] = one_rows, one_scores
     return rows, scores

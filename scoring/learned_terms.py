@@ -37,6 +37,17 @@ def repeat_sentence(model: SoftmaxModel) -> str | None:
             f"{_times(older)} ({older:+.2f}), as learned from how often the data repeats them.")
 
 
+def event_sentence(model: SoftmaxModel) -> str | None:
+    """The repeat term's weight per event type, when there are several and one matters."""
+    weights = model.repeat_event_weights
+    if weights is None or model.event_types.size < 2 \
+            or float(np.abs(weights[:-1]).max(initial=0.0)) < NOTICEABLE:
+        return None
+    parts = ", ".join(f"after a {name} {float(w):+.2f}"
+                      for name, w in zip(model.event_types.tolist(), weights[:-1], strict=True))
+    return f"On top of that, by the event type of one of the user's last {model.window}: {parts}."
+
+
 def recency_sentence(model: SoftmaxModel) -> str | None:
     """Recent popularity in one sentence, or None when the model has none."""
     recency = model.meta.get("recency")
@@ -50,4 +61,5 @@ def recency_sentence(model: SoftmaxModel) -> str | None:
 
 
 def learned_lines(model: SoftmaxModel) -> list[str]:
-    return [line for line in (repeat_sentence(model), recency_sentence(model)) if line]
+    lines = (repeat_sentence(model), event_sentence(model), recency_sentence(model))
+    return [line for line in lines if line]

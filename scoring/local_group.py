@@ -196,9 +196,10 @@ class LocalGroup:
         return self.model.logits(vector, rows, history=history)
 
     def user_vectors(self, user_ids: Sequence[str], context: Mapping[str, str] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`request` for many users at once, bit for bit (the health check's block path): their
-        vectors, and the item rows of their windows (newest first, -1 padded) for the repeat term.
+        vectors, and for the repeat term the item rows they have (newest first, -1 padded) and the
+        event types of the first `window` of them.
 
         Users without recorded events read the training snapshot in one pass; the few with
         events are encoded one by one.
@@ -219,10 +220,11 @@ class LocalGroup:
             if str(user) in recorded:
                 history = model.history(str(user), self.recorded_history(str(user)))
                 vectors[q] = model.encode(history)
-                rows = model.seen_rows(history)
-                seen[q] = -1
+                rows, kinds = model.seen_rows(history), model.seen_events(history)
+                seen[q], events[q] = -1, -1
                 seen[q, : rows.size] = rows
-        return vectors + model.context_vector(context), seen
+                events[q, : kinds.size] = kinds
+        return vectors + model.context_vector(context), seen, events
 
     @cached_property
     def items(self) -> pd.DataFrame | None:

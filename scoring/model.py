@@ -20,7 +20,8 @@ The logit of item i also has a repeat term, for the items of the user's own wind
 
     w̄_u · w_i  +  Σ_k ρ_k · [h_k = i]
 
-ρ_k is learned per window position, and one more ρ for the older items up to `repeat_window`
+ρ_k is learned per window position (plus τ of the item's event type there: a clicked title may
+still be watched, a watched one is done), and one more ρ for the older items up to `repeat_window`
 (200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where people do not take an item twice (one rating per film), it
 learns to push the items a user just had down, which a dot product of dense vectors cannot do
 without pushing down everything like them; where they come back (rebooking a route), it can lift
@@ -50,6 +51,7 @@ File layout (`np.savez`, read with `allow_pickle=False`):
     item_trend        f32 (N,)     the recent-popularity part of the item bias (scoring.recency),
                                    as of meta["recency"]["as_of"]; absent in older files: 0
     repeat_weights    f32 (L+1,)   ρ_1..ρ_L, then ρ for older positions: the repeat term (0 if absent)
+    repeat_event_weights f32 (T+1,) τ per event type (the last: unknown), added in the window
     user_older_start  i64 (U+1,)   user u's items older than the window, up to meta["repeat_window"]
     user_older_items  i32 (M,)       in all: user_older_items[start[u]:start[u+1]], newest first
     meta              <U  ()       JSON: training settings and evaluation metrics
@@ -114,6 +116,7 @@ class SoftmaxModel:
     repeat_weights: np.ndarray | None = None
     user_older_start: np.ndarray | None = None
     user_older_items: np.ndarray | None = None
+    repeat_event_weights: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, d = self.item_factors.shape
@@ -126,6 +129,11 @@ class SoftmaxModel:
             object.__setattr__(self, "repeat_weights", np.zeros(window + 1, dtype=np.float32))
         elif np.shape(self.repeat_weights) != (window + 1,):
             raise ValueError("repeat_weights must have one value per window position, and one more")
+        if self.repeat_event_weights is None:
+            object.__setattr__(self, "repeat_event_weights",
+                               np.zeros(self.event_types.shape[0] + 1, dtype=np.float32))
+        elif np.shape(self.repeat_event_weights) != (self.event_types.shape[0] + 1,):
+            raise ValueError("repeat_event_weights must have one value per event type, and one more")
         if self.user_older_start is None or self.user_older_items is None:
             object.__setattr__(self, "user_older_start", np.zeros(self.user_ids.shape[0] + 1, np.int64))
             object.__setattr__(self, "user_older_items", np.zeros(0, np.int32))
@@ -266,6 +274,10 @@ class SoftmaxModel:
         """The item rows the repeat term reads: the user's newest `repeat_window`, newest first."""
         return history.items[history.items >= 0][: self.repeat_window]
 
+    def seen_events(self, history: History) -> np.ndarray:
+        """The event types of the window's items (`seen_rows`' first `window`), newest first."""
+        return history.events[history.items >= 0][: self.window]
+
     def position_repeats(self, positions: int) -> np.ndarray:
         """ρ for history positions 0..positions-1: one per window position, then one for all
         older positions."""
@@ -279,19 +291,26 @@ class SoftmaxModel:
         factors = self.item_factors if rows is None else self.item_factors[rows]
         logits = factors @ vector
         if history is not None:
-            self.add_repeats(logits, self.seen_rows(history)[None, :], rows)
+            self.add_repeats(logits, self.seen_rows(history)[None, :], rows,
+                             self.seen_events(history)[None, :])
         return logits
 
-    def add_repeats(self, logits: np.ndarray, seen: np.ndarray, rows: np.ndarray | None = None) -> None:
-        """Add ρ_k to each user's logit of the item at their history position k, in place.
+    def add_repeats(self, logits: np.ndarray, seen: np.ndarray, rows: np.ndarray | None = None,
+                    events: np.ndarray | None = None) -> None:
+        """Add ρ_k (+ τ of its event type, in the window) to each user's logit of the item at
+        their history position k, in place.
 
         `logits` (N,) or (Q, N) over every item, or over `rows` only; `seen` (Q, ≤repeat_window)
-        item rows, newest first, -1 padded. An item twice in a window gets both positions' weights.
+        item rows, newest first, -1 padded; `events` (Q, ≤window) the event codes of the first
+        positions (-1: a type training did not see). An item twice gets both positions' weights.
         """
         seen = np.asarray(seen, dtype=np.int64)[:, : self.repeat_window]
-        weights = np.broadcast_to(self.position_repeats(seen.shape[1]), seen.shape)
+        weights = np.array(np.broadcast_to(self.position_repeats(seen.shape[1]), seen.shape))
+        if events is not None and self.repeat_event_weights.any():
+            codes = np.asarray(events, dtype=np.int64)[:, : min(self.window, seen.shape[1])]
+            weights[:, : codes.shape[1]] += self.repeat_event_weights[codes]  # -1: the last, unknown
         valid = seen >= 0
-        if not valid.any() or not self.repeat_weights.any():
+        if not valid.any() or not weights[valid].any():
             return
         users, cols = np.nonzero(valid)
         items, add = seen[valid], weights[valid].astype(logits.dtype)
@@ -315,6 +334,7 @@ class SoftmaxModel:
         "item_popularity": np.float32,
     }
     _OPTIONAL = {"item_trend": np.float32, "repeat_weights": np.float32,
+                 "repeat_event_weights": np.float32,
                  "user_older_start": np.int64, "user_older_items": np.int32}
 
     def save(self, path: Path) -> None:

@@ -59,8 +59,8 @@ def test_near_ties_are_recomputed_with_the_single_call_arithmetic(runtime: Any) 
     group = runtime.group
     model = group.model
     users = [str(u) for u in model.user_ids]
-    vectors, seen = group.user_vectors(users, {"DEVICE": "tablet"})
-    _, _, uncertain = health_run.block_top_k(model, vectors, 25, seen)
+    vectors, seen, events = group.user_vectors(users, {"DEVICE": "tablet"})
+    _, _, uncertain = health_run.block_top_k(model, vectors, 25, seen, events)
     assert 0 < uncertain.sum() < len(users) // 5  # some rows are too close to call, most are not
     for i, u in enumerate(users):
         np.testing.assert_array_equal(vectors[i], group.user_vector(u, {"DEVICE": "tablet"}))

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from scoring.learned_terms import learned_lines, recency_sentence, repeat_sentence
+from scoring.learned_terms import event_sentence, learned_lines, recency_sentence, repeat_sentence
 from tests.test_history_model import WINDOW, _model
 
 
@@ -48,3 +48,10 @@ def test_recent_popularity_names_its_date_and_windows() -> None:
                                            "as_of": 1767225599.0}))
     assert line is not None and "as of 2025-12-31" in line
     assert "+0.50 on the last 30 days' interactions, -0.25 on the last 90 days'" in line
+
+
+def test_event_types_that_matter_are_named_with_their_weights() -> None:
+    model = replace(_model(), repeat_event_weights=np.asarray([0.2, -0.75, 0.0], np.float32))
+    line = event_sentence(model)
+    assert line is not None and "after a click +0.20, after a watch -0.75" in line
+    assert event_sentence(replace(model, repeat_event_weights=np.zeros(3, np.float32))) is None

@@ -59,6 +59,34 @@ def test_a_known_users_older_items_get_the_older_weight() -> None:
     assert gap[[30, 31]].tolist() == pytest.approx([RHO[-1]] * 2)
 
 
+def test_an_event_type_adds_its_weight_inside_the_window_only() -> None:
+    tau = np.asarray([1.5, -2.0, 0.25], dtype=np.float32)  # click, watch, an unknown type
+    model = replace(MODEL, repeat_event_weights=tau)
+    history = model.history("known", _history([33, 34, 35], [0, 1, -1]))  # newest first
+    vector = model.user_vector("known", recent=_history([33, 34, 35], [0, 1, -1]))
+    gap = model.logits(vector, history=history) - model.logits(vector)
+    # 3 recorded, the trained window's 8 (the last 3 now older than the window), older 30 at
+    # position 11; 31 at position 12 is past the repeat window of 12
+    expected = {33: RHO[0] + 1.5, 34: RHO[1] - 2.0, 35: RHO[2] + 0.25, 4: RHO[3] + 1.5,
+                13: RHO[-1], 30: RHO[-1], 31: 0.0}  # older than the window: no event type, no τ
+    for item, value in expected.items():
+        assert gap[item] == pytest.approx(value, abs=1e-5), item
+
+
+def test_training_learns_that_a_click_is_followed_by_a_watch_of_the_same_item() -> None:
+    rng = np.random.default_rng(2)
+    rows = []
+    for u in range(300):
+        item, t = int(rng.integers(0, 30)), 0
+        for _ in range(8):  # click an item, watch it, move on along the ring
+            rows += [(f"u{u}", f"i{item}", t, "click"), (f"u{u}", f"i{item}", t + 1, "watch")]
+            item, t = (item + 1) % 30, t + 60
+    frame = pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE"])
+    model = train(frame, epochs=20, seed=0)
+    click, watch = (list(model.event_types).index(e) for e in ("click", "watch"))
+    assert model.repeat_event_weights[click] > model.repeat_event_weights[watch] + 0.5
+
+
 def test_unknown_items_in_a_history_take_no_position() -> None:
     history = History(np.asarray([-1, 5, -1, 7]), np.zeros(4, dtype=np.int64))
     assert MODEL.seen_rows(history).tolist() == [5, 7]
