@@ -141,7 +141,7 @@ def main() -> None:
 
         history = model.history("u7")
 
-        def naive() -> object:  # the served logits (the repeat term included), full softmax, argsort
+        def naive() -> object:  # the served logits (repeat term included), full softmax, argsort
             scores = softmax(model.logits(vector, history=history))
             return np.argsort(-scores, kind="stable")[:k], scores
 

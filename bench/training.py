@@ -121,7 +121,8 @@ class RecentPopularityScorer:
         self.popularity = np.bincount(rows[rows >= 0], minlength=item_ids.size).astype(np.float64)
 
     def scores(self, queries: Queries) -> np.ndarray:
-        base = np.broadcast_to(1e-6 * np.log1p(self.popularity), (len(queries.user_ids), self.item_ids.size))
+        shape = (len(queries.user_ids), self.item_ids.size)
+        base = np.broadcast_to(1e-6 * np.log1p(self.popularity), shape)
         if self.recent is None or queries.times is None:
             return base
         return self.recent.features(self.recent.rows(queries.times))[0] + base

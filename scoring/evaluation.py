@@ -8,8 +8,9 @@ metrics measure what the console serves: lists computed from a user's history.
 
 One query per test user, scored with the request context of their first held-out
 interaction (the device they are on when they ask), at its time: a model that learned recent
-popularity (scoring.recency) counts the training interactions before that moment. Nothing is excluded from the ranked
-lists, not even items in the input: Personalize's offline metrics rank the whole catalogue.
+popularity (scoring.recency) counts the training interactions before that moment. Nothing is
+excluded from the ranked lists, not even items in the input: Personalize's offline metrics rank
+the whole catalogue.
 Definitions (Personalize docs):
 
 - precision_at_K: relevant items in the top K, divided by K;
@@ -119,7 +120,8 @@ class ModelScorer:
         self.model = model
         self.item_ids = model.item_ids
         self.recent: RecentCounts | None = None
-        self.weights = np.asarray(model.meta.get("recency", {}).get("weights", []), dtype=np.float32)
+        recency = model.meta.get("recency", {})
+        self.weights = np.asarray(recency.get("weights", []), dtype=np.float32)
         if split is not None and self.weights.size and "TIMESTAMP" in split.train:
             stamps = pd.to_numeric(split.train["TIMESTAMP"], errors="coerce").to_numpy(np.float64)
             rows = model.item_rows(split.train["ITEM_ID"].astype(str).tolist())

@@ -30,7 +30,8 @@ def repeat_sentence(model: SoftmaxModel) -> str | None:
         return None
     newest, older = float(weights[0]), float(weights[-1])
     if max(abs(newest), abs(older)) < NOTICEABLE:
-        return "Items the user already has: barely moved (the data neither avoids nor seeks repeats)."
+        return ("Items the user already has: barely moved (the data neither avoids nor seeks "
+                "repeats).")
     verb = "pushed down" if newest < 0 else "lifted"
     return (f"Items the user already has are {verb}: the newest {_times(newest)} "
             f"(weight {newest:+.2f}), items older than the {model.window} the user vector reads "

@@ -22,7 +22,8 @@ The logit of item i also has a repeat term, for the items of the user's own wind
 
 ρ_k is learned per window position (plus τ of the item's event type there: a clicked title may
 still be watched, a watched one is done), and one more ρ for the older items up to `repeat_window`
-(200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where people do not take an item twice (one rating per film), it
+(200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where
+people do not take an item twice (one rating per film), it
 learns to push the items a user just had down, which a dot product of dense vectors cannot do
 without pushing down everything like them; where they come back (rebooking a route), it can lift
 them. It is still one dot product: w_i has a one-hot coordinate for its own identity and w̄_u has
@@ -50,7 +51,7 @@ File layout (`np.savez`, read with `allow_pickle=False`):
     item_popularity   f32 (N,)     training interaction counts (the popularity baseline)
     item_trend        f32 (N,)     the recent-popularity part of the item bias (scoring.recency),
                                    as of meta["recency"]["as_of"]; absent in older files: 0
-    repeat_weights    f32 (L+1,)   ρ_1..ρ_L, then ρ for older positions: the repeat term (0 if absent)
+    repeat_weights    f32 (L+1,)   ρ_1..ρ_L, then ρ for older positions: the repeat term (0: absent)
     repeat_event_weights f32 (T+1,) τ per event type (the last: unknown), added in the window
     user_older_start  i64 (U+1,)   user u's items older than the window, up to meta["repeat_window"]
     user_older_items  i32 (M,)       in all: user_older_items[start[u]:start[u+1]], newest first
@@ -133,9 +134,10 @@ class SoftmaxModel:
             object.__setattr__(self, "repeat_event_weights",
                                np.zeros(self.event_types.shape[0] + 1, dtype=np.float32))
         elif np.shape(self.repeat_event_weights) != (self.event_types.shape[0] + 1,):
-            raise ValueError("repeat_event_weights must have one value per event type, and one more")
+            raise ValueError("repeat_event_weights needs one value per event type, and one more")
         if self.user_older_start is None or self.user_older_items is None:
-            object.__setattr__(self, "user_older_start", np.zeros(self.user_ids.shape[0] + 1, np.int64))
+            users = self.user_ids.shape[0]
+            object.__setattr__(self, "user_older_start", np.zeros(users + 1, np.int64))
             object.__setattr__(self, "user_older_items", np.zeros(0, np.int32))
         elif self.user_older_start.shape != (self.user_ids.shape[0] + 1,):
             raise ValueError("user_older_start must have one entry per user, and one more")
@@ -308,7 +310,8 @@ class SoftmaxModel:
         weights = np.array(np.broadcast_to(self.position_repeats(seen.shape[1]), seen.shape))
         if events is not None and self.repeat_event_weights.any():
             codes = np.asarray(events, dtype=np.int64)[:, : min(self.window, seen.shape[1])]
-            weights[:, : codes.shape[1]] += self.repeat_event_weights[codes]  # -1: the last, unknown
+            # code -1 (a type training did not see) reads the last weight
+            weights[:, : codes.shape[1]] += self.repeat_event_weights[codes]
         valid = seen >= 0
         if not valid.any() or not weights[valid].any():
             return

@@ -172,8 +172,10 @@ class LocalRuntimeClient:
         input_list = list(dict.fromkeys(params["inputList"]))  # duplicates are ranked once
         rows = model.item_rows(input_list)
         known = np.flatnonzero(rows >= 0)
-        scores = (softmax(self.group.user_logits(params["userId"], params.get("context"), rows[known]))
-                  if known.size else np.empty(0))
+        scores = np.empty(0)
+        if known.size:
+            scores = softmax(self.group.user_logits(params["userId"], params.get("context"),
+                                                    rows[known]))
         # A filter removes items from the answer; the others keep their scores over the whole list.
         passes = np.ones(len(rows), dtype=bool)
         if params.get("filterArn"):

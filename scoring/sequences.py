@@ -111,9 +111,11 @@ def snapshot(seq: Sequences, window: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return seq.users[last], items, events
 
 
-def older_snapshot(seq: Sequences, window: int, repeat_window: int) -> tuple[np.ndarray, np.ndarray]:
+def older_snapshot(seq: Sequences, window: int,
+                   repeat_window: int) -> tuple[np.ndarray, np.ndarray]:
     """(start, items): each user's interactions older than their last `window`, up to their last
-    `repeat_window`, newest first, in `snapshot`'s user order (user u's: items[start[u]:start[u+1]])."""
+    `repeat_window`, newest first, in `snapshot`'s user order (user u's:
+    items[start[u]:start[u+1]])."""
     if not seq.users.size:
         return np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int32)
     boundary = seq.users[1:] != seq.users[:-1]

@@ -59,7 +59,8 @@ def test_a_moment_without_a_time_reads_as_of_the_end() -> None:
     counts = RecentCounts.build(np.array([0, 1, 1]), np.array([0.0, 5 * DAY, 5 * DAY]), 2)
     assert counts is not None
     assert counts.rows(np.array([np.nan]))[0] == counts.end
-    assert counts.features(np.array([counts.end]))[0, 0].tolist() == pytest.approx([np.log(2), np.log(3)])
+    last_30_days = counts.features(np.array([counts.end]))[0, 0]
+    assert last_30_days.tolist() == pytest.approx([np.log(2), np.log(3)])
 
 
 def test_no_timestamps_or_one_moment_means_no_trend() -> None:
@@ -95,7 +96,8 @@ def fashion_model() -> SoftmaxModel:
     return train(_shifting_catalogue(), epochs=30, seed=0)
 
 
-def test_training_learns_a_positive_weight_for_recent_popularity(fashion_model: SoftmaxModel) -> None:
+def test_training_learns_a_positive_weight_for_recent_popularity(
+        fashion_model: SoftmaxModel) -> None:
     weights = fashion_model.meta["recency"]["weights"]
     assert len(weights) == len(recency.WINDOW_DAYS)
     assert min(weights) > 0 and sum(weights) > 0.5
@@ -105,7 +107,8 @@ def test_a_new_user_is_served_what_is_popular_as_of_the_newest_interaction(
         fashion_model: SoftmaxModel) -> None:
     top5 = fashion_model.item_ids[top_k(fashion_model.logits(fashion_model.user_vector(None)), 5)]
     assert sorted(top5.tolist()) == [f"i{k}" for k in range(5, 10)]
-    assert fashion_model.meta["recency"]["as_of"] == pytest.approx(_shifting_catalogue()["TIMESTAMP"].max())
+    newest = _shifting_catalogue()["TIMESTAMP"].max()
+    assert fashion_model.meta["recency"]["as_of"] == pytest.approx(newest)
 
 
 def test_the_evaluation_asks_the_model_at_the_query_moment(fashion_model: SoftmaxModel) -> None:

@@ -18,9 +18,11 @@ from tests.test_history_model import N_ITEMS, WINDOW, _history, _model
 
 REACH = WINDOW + 4  # the repeat term reads the window's items, then 4 older ones
 RHO = np.linspace(-3.0, -0.5, WINDOW + 1).astype(np.float32)  # the last: every older position
-FULL = np.asarray([[4, 2, 9, 11, 12, 13, 14, 15], [-1] * WINDOW], dtype=np.int32)  # "known", "empty"
+# users "known" (a full window) and "empty"
+FULL = np.asarray([[4, 2, 9, 11, 12, 13, 14, 15], [-1] * WINDOW], dtype=np.int32)
 MODEL = replace(_model(), repeat_weights=RHO, meta={"repeat_window": REACH}, user_history=FULL,
-                user_older_start=np.asarray([0, 2, 2]), user_older_items=np.asarray([30, 31], np.int32))
+                user_older_start=np.asarray([0, 2, 2]),
+                user_older_items=np.asarray([30, 31], np.int32))
 windows = st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=REACH + 4)
 
 
@@ -37,7 +39,8 @@ def test_each_window_position_adds_its_weight_to_its_item(items: list[int]) -> N
 
 @settings(max_examples=60, deadline=None)
 @given(windows, st.lists(st.integers(0, N_ITEMS - 1), min_size=1, max_size=12, unique=True))
-def test_a_subset_of_rows_gets_the_same_logits_as_the_catalogue(items: list[int], rows: list[int]) -> None:
+def test_a_subset_of_rows_gets_the_same_logits_as_the_catalogue(items: list[int],
+                                                                rows: list[int]) -> None:
     """So ranking scores stay the recommendation scores renormalised over the input list."""
     history = _history(items)
     vector = MODEL.user_vector(None, recent=history)
