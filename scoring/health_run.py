@@ -129,10 +129,9 @@ def block_top_k(model: SoftmaxModel, vectors: np.ndarray, k: int, seen: np.ndarr
 
     One product gives the (users x items) logits, plus each user's repeat term on the item rows
     they have (`seen`, `events`, as SoftmaxModel.add_repeats), then a two-stage top-k
-    (`_top_rows`). A
-    matrix product sums in another order than the matrix-vector product of a single call, so a
-    logit may differ in its last bits: where two of the top k+1 are closer than that rounding
-    bound, the row is marked `uncertain` and the caller recomputes it exactly.
+    (`_top_rows`). A matrix product sums in another order than the matrix-vector product of a
+    single call, so a logit may differ in its last bits: where two of the top k+1 are closer than
+    that rounding bound, the row is marked `uncertain` and the caller recomputes it exactly.
     """
     n = model.n_items
     k = max(0, min(int(k), n))

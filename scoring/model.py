@@ -22,11 +22,10 @@ The logit of item i also has a repeat term, for the items of the user's own wind
 
 ρ_k is learned per window position (plus τ of the item's event type there: a clicked title may
 still be watched, a watched one is done), and one more ρ for the older items up to `repeat_window`
-(200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where
-people do not take an item twice (one rating per film), it
-learns to push the items a user just had down, which a dot product of dense vectors cannot do
-without pushing down everything like them; where they come back (rebooking a route), it can lift
-them. It is still one dot product: w_i has a one-hot coordinate for its own identity and w̄_u has
+(200 by default: a user's ratings reach far beyond the 20 items the vector reads). Where people
+do not take an item twice (one rating per film), it learns to push the items a user had down,
+which a dot product of dense vectors cannot do without pushing down everything like them; where
+they come back (rebooking a route), it can lift them. It is still one dot product: w_i has a one-hot coordinate for its own identity and w̄_u has
 ρ_k at the coordinates of the window's items; the console adds it sparsely (`add_repeats`).
 
 So a user the model never saw, but who has events, gets a personalised list; reordering a
@@ -211,7 +210,8 @@ class SoftmaxModel:
         return history
 
     def trained_history(self, user_id: str | None) -> History:
-        """The user's last `window` interactions in the training data (empty for a new user)."""
+        """The user's last `window` interactions in the training data with their event types,
+        then their older ones up to `repeat_window` (no event type: -1); empty for a new user."""
         row = self._user_row.get(user_id) if user_id is not None else None  # type: ignore[attr-defined]
         if row is None:
             return History.empty()
