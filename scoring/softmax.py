@@ -209,17 +209,22 @@ def _candidates(logits: np.ndarray, part_peaks: np.ndarray, k: int) -> np.ndarra
     """Rows at or above T, the k-th largest part maximum, in the parts that reach T.
 
     With fewer than k parts (or fewer holding a finite value), T is -inf and every part with a
-    finite value is read.
+    finite value is read. The whole parts are read as rows of a (parts x SCAN_PART) view: one
+    contiguous copy of each, not a gather of every row.
     """
     peaks = np.where(np.isnan(part_peaks), -np.inf, part_peaks)  # a part of NaN only
     bound = _kth_largest(peaks, k) if k <= peaks.size else -np.inf
     hot = np.flatnonzero(peaks > bound if bound == -np.inf else peaks >= bound)
-    rows = (hot[:, None] * SCAN_PART + np.arange(SCAN_PART)).ravel()
-    rows = rows[rows < logits.shape[0]]
-    values = logits[rows]
-    rows, values = rows[values >= bound], values[values >= bound]
+    n = logits.shape[0]
+    whole = n // SCAN_PART
+    inner = hot[hot < whole]
+    part_rows, cols = np.nonzero(logits[: whole * SCAN_PART].reshape(whole, SCAN_PART)[inner] >= bound)
+    rows = inner[part_rows] * SCAN_PART + cols
+    if hot.size > inner.size:  # the last, shorter part
+        tail = np.flatnonzero(logits[whole * SCAN_PART:] >= bound) + whole * SCAN_PART
+        rows = np.concatenate([rows, tail])
     if rows.size > 4 * k:  # many ties at the bound: keep the rows at or above the k-th value
-        rows = rows[values >= _kth_largest(values, k)]
+        rows = rows[logits[rows] >= _kth_largest(logits[rows], k)]
     return rows
 
 
@@ -228,10 +233,12 @@ def _combine(peaks: list[float], sums: list[float]) -> float:
     peaks[b]) merged without overflow."""
     if not peaks:
         return float("-inf")
-    if any(np.isnan(peaks)) or any(np.isnan(sums)):
+    shifts, totals = np.array(peaks), np.array(sums)
+    if np.isnan(shifts).any() or np.isnan(totals).any():
         return float("nan")
-    peak = max(peaks)
+    peak = float(shifts.max())
     if not np.isfinite(peak):
         return peak
-    total = sum(s * float(np.exp(p - peak)) for p, s in zip(peaks, sums, strict=True) if np.isfinite(p))
+    finite = np.isfinite(shifts)
+    total = float(totals[finite] @ np.exp(shifts[finite] - peak))
     return peak + float(np.log(total))
