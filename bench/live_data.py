@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 3_000_000])
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    from tests.test_live_data import million_rows_csv
+    from tests.support.large_files import million_rows_csv
 
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
-import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -16,6 +15,7 @@ from moto import mock_aws
 
 from scoring import live_data as ld
 from tests.app_support import LIVE_GROUP, stubbed
+from tests.support.large_files import million_rows_csv
 
 GROUP = LIVE_GROUP
 DATASET = "arn:aws:personalize:us-east-1:123456789012:dataset/movies/INTERACTIONS"
@@ -159,16 +159,6 @@ def test_ids_come_back_exactly_as_written(rows: list[tuple[str, str, int]]) -> N
         back = ld.load_interactions(ld.read_snapshot(Path(folder)))  # type: ignore[arg-type]
     assert back is not None
     assert list(zip(back["USER_ID"], back["ITEM_ID"], back["TIMESTAMP"].tolist())) == rows
-
-
-def million_rows_csv(rows: int = 1_000_000, users: int = 50_000, items: int = 20_000) -> bytes:
-    """A Personalize interactions file of `rows` rows (about 35 bytes each)."""
-    rng = np.random.default_rng(7)
-    user = rng.integers(0, users, rows)
-    item = rng.integers(0, items, rows)
-    stamp = 1_700_000_000 + np.sort(rng.integers(0, 10_000_000, rows))
-    lines = [f"u{u},i{i},{t},watch" for u, i, t in zip(user.tolist(), item.tolist(), stamp.tolist())]
-    return ("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "\n".join(lines) + "\n").encode()
 
 
 @mock_aws
