@@ -43,6 +43,6 @@ with form_col:
 if result is not None:
     # Below the table: charts, raw exchange, code; drawn once the browser has painted the table.
     deferred.after_paint(("details", id(result)), lambda: result_details.below_table(result, selection),
-                         lambda: result_details.chart_placeholders(result))
+                         lambda: result_details.chart_placeholders(result), wait_for=".st-key-results")
 
 share.sync(selection.shared, result.params if result is not None else None)

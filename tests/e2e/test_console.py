@@ -125,3 +125,28 @@ def test_ranking_returns_every_input_item(browser_page: Any, app_url: str) -> No
     assert sorted(ranked) == sorted(requests.parse_item_list(", ".join(items)))
     assert ranked[-1] == "no-such-item"  # untrained items come last, with score 0
     assert_no_exception(page)
+
+
+# When each element first appears in the page (epoch ms), recorded by the page itself.
+APPEARANCES = """
+window.__seen = {};
+const watched = {row: ".st-key-results [data-testid='stDataFrame'] table tbody tr",
+                 placeholder: ".st-key-chart_placeholder", chart: "[data-testid='stPlotlyChart']"};
+new MutationObserver(() => {
+  for (const [name, sel] of Object.entries(watched))
+    if (!(name in window.__seen) && document.querySelector(sel)) window.__seen[name] = performance.now();
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def test_a_linked_request_draws_its_charts_after_the_table(browser_page: Any, app_url: str) -> None:
+    """The first visit holds the charts' places and draws them once the table has a row."""
+    page: Page = browser_page
+    page.add_init_script(APPEARANCES)
+    page.goto(f"{app_url}/?source=local&group=demo&user=3&n=25")
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2, timeout=60_000)
+    seen = page.evaluate("window.__seen")
+    assert "placeholder" in seen, "the charts were drawn at once, without their placeholders first"
+    assert seen["row"] < seen["chart"]
+    expect(page.locator(".st-key-chart_placeholder")).to_have_count(0)
+    assert_no_exception(page)
