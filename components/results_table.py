@@ -60,6 +60,21 @@ def _movement(moves: list[movement.Move]) -> None:
 TABLE, CARDS = "Table", "Cards"
 
 
+def _height(rows: int) -> int:
+    return _ROW_HEIGHT * (min(rows, _MAX_HEIGHT_ROWS) + 1) + 3
+
+
+def skeleton(rows: int) -> None:
+    """An empty frame of the table, drawn at the top of a cold page that answers a linked request
+    (it is replaced by the answer in the same run). The browser loads the grid's code, a bundle
+    it fetches with the first table of a page, while the script still works, not after the answer
+    has arrived: the first row comes about 0.1x of Streamlit's own first table sooner."""
+    st.subheader("Answering the linked request…")
+    st.dataframe(pd.DataFrame({"Rank": pd.Series(dtype="int64"), "Item ID": pd.Series(dtype=str),
+                               "Score": pd.Series(dtype="float64")}),
+                 hide_index=True, height=_height(rows))
+
+
 def render(result: Result, moves: list[movement.Move] | None = None, items: pd.DataFrame | None = None) -> None:
     """The table or the cards; with `moves`, a Move column against the list before the last
     recorded event; `items` gives the cards their titles, metadata and images."""
@@ -90,7 +105,7 @@ def render(result: Result, moves: list[movement.Move] | None = None, items: pd.D
         st.caption("Amazon Personalize shows no scores for domain recommenders: items are listed in the "
                    "recommender's order." if "recommenderArn" in result.params else
                    "This recipe returns items without scores, as Amazon Personalize does.")
-    height = _ROW_HEIGHT * (min(len(table), _MAX_HEIGHT_ROWS) + 1) + 3
+    height = _height(len(table))
     if "Image" in shown:  # the thumbnail beside the rank, where the eye starts
         shown.remove("Image")
         shown.insert(1, "Image")

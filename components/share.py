@@ -29,6 +29,14 @@ def boot() -> shareable.SharedState | None:
     return state
 
 
+def pending_request(campaign_arn: str | None) -> shareable.SharedState | None:
+    """The linked request this run will answer for this campaign, left in place (None when none)."""
+    state = st.session_state.get(_PENDING)
+    if state is None or (state.campaign and state.campaign != campaign_arn):
+        return None
+    return state
+
+
 def take_pending_request(campaign_arn: str | None) -> shareable.SharedState | None:
     """The linked request, once, if it is for this campaign (None when there is none)."""
     state = st.session_state.get(_PENDING)

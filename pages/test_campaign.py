@@ -16,6 +16,14 @@ suggestions = request_form.suggestions_for(selection, details)
 
 form_col, results_col = st.columns([5, 11], gap="large")
 group_arn = details.dataset_group_arn
+with results_col:
+    # Always there, so the results below keep their place in the page from run to run; filled
+    # only on a cold page that answers a linked request, until the answer replaces it.
+    skeleton_slot = st.empty()
+    linked = share.pending_request(details.arn)
+    if linked is not None:
+        with skeleton_slot.container(key="results_skeleton"):
+            results_table.skeleton(linked.num_results or 25)
 with form_col:
     live_data.render(selection, group_arn)
     if details.form.shows_user:
@@ -30,6 +38,8 @@ with results_col:
     else:
         result = runner.last(selection)
     result = record_events.apply(selection, details, result)  # a Record / Reset pressed on the last run
+    if linked is not None:
+        skeleton_slot.empty()
     if result is not None:
         with st.container(key="results"):
             results_table.render(result, record_events.moves(selection, result),

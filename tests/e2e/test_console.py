@@ -130,7 +130,7 @@ def test_ranking_returns_every_input_item(browser_page: Any, app_url: str) -> No
 # When each element first appears in the page (epoch ms), recorded by the page itself.
 APPEARANCES = """
 window.__seen = {};
-const watched = {row: ".st-key-results [data-testid='stDataFrame'] table tbody tr",
+const watched = {skeleton: ".st-key-results_skeleton", row: ".st-key-results [data-testid='stDataFrame'] table tbody tr",
                  placeholder: ".st-key-chart_placeholder", chart: "[data-testid='stPlotlyChart']"};
 new MutationObserver(() => {
   for (const [name, sel] of Object.entries(watched))
@@ -140,13 +140,15 @@ new MutationObserver(() => {
 
 
 def test_a_linked_request_draws_its_charts_after_the_table(browser_page: Any, app_url: str) -> None:
-    """The first visit holds the charts' places and draws them once the table has a row."""
+    """The first visit holds the table's place with an empty one while it answers, then the charts'
+    places, and draws the charts once the table has a row."""
     page: Page = browser_page
     page.add_init_script(APPEARANCES)
     page.goto(f"{app_url}/?source=local&group=demo&user=3&n=25")
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2, timeout=60_000)
     seen = page.evaluate("window.__seen")
     assert "placeholder" in seen, "the charts were drawn at once, without their placeholders first"
-    assert seen["row"] < seen["chart"]
+    assert seen["skeleton"] < seen["row"] < seen["chart"]
     expect(page.locator(".st-key-chart_placeholder")).to_have_count(0)
+    expect(page.locator(".st-key-results_skeleton")).to_have_count(0)
     assert_no_exception(page)
