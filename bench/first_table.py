@@ -62,7 +62,7 @@ const seen = () => {
     if (document.querySelector(sel) && !(name in window.__marks)) {
       window.__marks[name] = performance.timeOrigin + performance.now();
       window.__marks[name + "_top"] = top(sel);
-      if (name === "row") window.__marks.table_top = top("[data-testid='stDataFrame']");
+      if (name === "row") window.__marks.table_top = top(".st-key-results [data-testid='stDataFrame']");
     }
   }
 };
@@ -97,7 +97,7 @@ def cold_start(browser: Any, script: str | Path, link: str, shots: Path | None, 
             out["chart"] = marks["chart"] / 1000 - start
             # Layout shift: the results table between its first row and the settled page, and the
             # first chart against the placeholder that held its place.
-            table_now = page.evaluate("document.querySelector(\"[data-testid='stDataFrame']\")"
+            table_now = page.evaluate("document.querySelector(\".st-key-results [data-testid='stDataFrame']\")"
                                       ".getBoundingClientRect().top + window.scrollY")
             chart_now = page.evaluate("document.querySelector(\"[data-testid='stPlotlyChart']\")"
                                       ".getBoundingClientRect().top + window.scrollY")

@@ -40,19 +40,25 @@ with results_col:
     result = record_events.apply(selection, details, result)  # a Record / Reset pressed on the last run
     if linked is not None:
         skeleton_slot.empty()
+    # On a cold page the answer goes out alone: the rest comes on the run after it is drawn.
+    answer_first = result is not None and deferred.cold()
     if result is not None:
         with st.container(key="results"):
             results_table.render(result, record_events.moves(selection, result),
                                  user_data.items(selection.config, group_arn))
-        record_events.render(selection, details, result)
+        if not answer_first:
+            record_events.render(selection, details, result)
     elif request is None:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
-with form_col:
-    recent_interactions.render(selection.config, result, record_events.recorded(selection, result), group_arn)
+if not answer_first:
+    with form_col:
+        recent_interactions.render(selection.config, result, record_events.recorded(selection, result),
+                                   group_arn)
 
 if result is not None:
     # Below the table: charts, raw exchange, code; drawn once the browser has painted the table.
     deferred.after_paint(("details", id(result)), lambda: result_details.below_table(result, selection),
-                         lambda: result_details.chart_placeholders(result), wait_for=".st-key-results")
+                         lambda: result_details.chart_placeholders(result), wait_for=".st-key-results",
+                         last=".st-key-download_csv")
 
 share.sync(selection.shared, result.params if result is not None else None)

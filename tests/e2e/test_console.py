@@ -130,25 +130,29 @@ def test_ranking_returns_every_input_item(browser_page: Any, app_url: str) -> No
 # When each element first appears in the page (epoch ms), recorded by the page itself.
 APPEARANCES = """
 window.__seen = {};
-const watched = {skeleton: ".st-key-results_skeleton", row: ".st-key-results [data-testid='stDataFrame'] table tbody tr",
+const watched = {row: ".st-key-results [data-testid='stDataFrame'] table tbody tr",
                  placeholder: ".st-key-chart_placeholder", chart: "[data-testid='stPlotlyChart']"};
+const headings = {record: "Record events", recent: "Recent interactions"};
 new MutationObserver(() => {
   for (const [name, sel] of Object.entries(watched))
     if (!(name in window.__seen) && document.querySelector(sel)) window.__seen[name] = performance.now();
+  for (const [name, text] of Object.entries(headings))
+    if (!(name in window.__seen) && [...document.querySelectorAll("h3")].some((h) => h.textContent === text))
+      window.__seen[name] = performance.now();
 }).observe(document, {subtree: true, childList: true});
 """
 
 
-def test_a_linked_request_draws_its_charts_after_the_table(browser_page: Any, app_url: str) -> None:
-    """The first visit holds the table's place with an empty one while it answers, then the charts'
-    places, and draws the charts once the table has a row."""
+def test_a_linked_request_draws_the_rest_after_the_table(browser_page: Any, app_url: str) -> None:
+    """A cold page holds the charts' places; once the table has a row it draws the Record events
+    panel and the user's recent interactions, then the charts."""
     page: Page = browser_page
     page.add_init_script(APPEARANCES)
     page.goto(f"{app_url}/?source=local&group=demo&user=3&n=25")
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2, timeout=60_000)
     seen = page.evaluate("window.__seen")
-    assert "placeholder" in seen, "the charts were drawn at once, without their placeholders first"
-    assert seen["skeleton"] < seen["row"] < seen["chart"]
+    assert "placeholder" in seen, f"the charts were drawn at once, without their placeholders first: {seen}"
+    assert seen["row"] < min(seen["record"], seen["recent"]) and seen["record"] < seen["chart"], seen
     expect(page.locator(".st-key-chart_placeholder")).to_have_count(0)
     expect(page.locator(".st-key-results_skeleton")).to_have_count(0)
     assert_no_exception(page)
