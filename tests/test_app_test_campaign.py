@@ -165,6 +165,22 @@ def test_a_shared_link_runs_its_request_on_load() -> None:
     assert sorted(table_of(at)["Item ID"]) == ["10", "20", "30"]
 
 
+def test_a_linked_request_that_fails_leaves_its_error_not_the_tables_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The empty table that holds the answer's place on a cold page goes when there is no answer."""
+    from scoring import errors
+    from scoring.runtime_client import LocalRuntimeClient
+
+    def refuse(self: LocalRuntimeClient, **params: object) -> dict:
+        raise errors.client_error("personalize-runtime", errors.INVALID_INPUT, "Refused.", "GetRecommendations")
+
+    monkeypatch.setattr(LocalRuntimeClient, "get_recommendations", refuse)
+    at = new_app()
+    at.query_params.update({"source": "local", "group": "demo", "user": "5", "n": "10"})
+    at.run()
+    assert not at.exception and any("Refused." in e for e in errors_of(at))
+    assert [s.value for s in at.subheader] == [] and len(at.dataframe) == 0  # no answer, no table
+
+
 def test_the_result_survives_a_trip_to_the_campaign_page() -> None:
     at = new_app().run()
     at.text_input(key="user_id").input("9")
