@@ -3,7 +3,7 @@
 On a cold page the browser loads and runs plotly's code (megabytes) while the results table is
 still rendering, and the table appears only when both are done. So the first time a page visit
 shows a result, `after_paint` draws fixed-height placeholders where the charts go, and a
-zero-height watcher (a script-only Streamlit component, no markup, no data but a CSS selector)
+zero-height watcher (a script-only Streamlit component: no markup, no data but CSS selectors)
 that waits in the page until the element `wait_for` names has its first table row (or has no
 table: the cards view), then for the browser's next idle moment, and asks for a run. That run
 draws the charts in the placeholders' places (nothing above moves). A timer was used before: it
@@ -34,7 +34,8 @@ export default function ({ data, setTriggerValue }) {
     const box = document.querySelector(data.selector);
     // All of the answer is in (its last element), none of it still waits for its code (a
     // skeleton), and a table, if the answer shows one, has its first row.
-    if (!box || !box.querySelector(data.last) || box.querySelector("[data-testid='stSkeleton']")) return false;
+    if (!box || !box.querySelector(data.last)) return false;
+    if (box.querySelector("[data-testid='stSkeleton']")) return false;
     const grid = box.querySelector("[data-testid='stDataFrame']");
     return !grid || grid.querySelector("table tbody tr") !== null;
   };
@@ -87,8 +88,9 @@ def after_paint(token: Hashable, draw: Callable[[], None], placeholder: Callable
     # the charts wait for one more, so they land where the page has settled, not in a place that
     # moves under them. A watcher per run: a new key starts a new one.
     runs = st.session_state.get(_RUNS, 0)
-    _watcher(key=f"deferred_after_paint_{runs}", data={"selector": wait_for, "last": last, "give_up_ms": GIVE_UP_MS},
-             height=0, on_painted_change=_nothing if cold() else lambda: drawn.add(token))
+    _watcher(key=f"deferred_after_paint_{runs}", height=0,
+             data={"selector": wait_for, "last": last, "give_up_ms": GIVE_UP_MS},
+             on_painted_change=_nothing if cold() else lambda: drawn.add(token))
 
 
 def _nothing() -> None:

@@ -218,7 +218,8 @@ def _candidates(logits: np.ndarray, part_peaks: np.ndarray, k: int) -> np.ndarra
     n = logits.shape[0]
     whole = n // SCAN_PART
     inner = hot[hot < whole]
-    part_rows, cols = np.nonzero(logits[: whole * SCAN_PART].reshape(whole, SCAN_PART)[inner] >= bound)
+    parts = logits[: whole * SCAN_PART].reshape(whole, SCAN_PART)
+    part_rows, cols = np.nonzero(parts[inner] >= bound)
     rows = inner[part_rows] * SCAN_PART + cols
     if hot.size > inner.size:  # the last, shorter part
         tail = np.flatnonzero(logits[whole * SCAN_PART:] >= bound) + whole * SCAN_PART

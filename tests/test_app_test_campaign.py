@@ -165,13 +165,15 @@ def test_a_shared_link_runs_its_request_on_load() -> None:
     assert sorted(table_of(at)["Item ID"]) == ["10", "20", "30"]
 
 
-def test_a_linked_request_that_fails_leaves_its_error_not_the_tables_place(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_linked_request_leaves_its_error_not_the_tables_place(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The empty table that holds the answer's place on a cold page goes when there is no answer."""
     from scoring import errors
     from scoring.runtime_client import LocalRuntimeClient
 
     def refuse(self: LocalRuntimeClient, **params: object) -> dict:
-        raise errors.client_error("personalize-runtime", errors.INVALID_INPUT, "Refused.", "GetRecommendations")
+        raise errors.client_error("personalize-runtime", errors.INVALID_INPUT, "Refused.",
+                                  "GetRecommendations")
 
     monkeypatch.setattr(LocalRuntimeClient, "get_recommendations", refuse)
     at = new_app()

@@ -11,5 +11,6 @@ def million_rows_csv(rows: int = 1_000_000, users: int = 50_000, items: int = 20
     user = rng.integers(0, users, rows)
     item = rng.integers(0, items, rows)
     stamp = 1_700_000_000 + np.sort(rng.integers(0, 10_000_000, rows))
-    lines = [f"u{u},i{i},{t},watch" for u, i, t in zip(user.tolist(), item.tolist(), stamp.tolist(), strict=True)]
+    lines = [f"u{u},i{i},{t},watch"
+             for u, i, t in zip(user.tolist(), item.tolist(), stamp.tolist(), strict=True)]
     return ("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "\n".join(lines) + "\n").encode()
