@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import deferred, read_only, sidebar
-
 st.set_page_config(page_title="Personalize Campaign Console", page_icon=":material/recommend:",
                    layout="wide")
 
@@ -29,6 +27,9 @@ page = st.navigation({
         st.Page("pages/local_models.py", title="Local models", icon=":material/model_training:"),
     ],
 })
+
+# Imported after the navigation has gone out: the browser draws it while the domain loads.
+from components import deferred, read_only, sidebar  # noqa: E402
 
 sidebar.render()
 read_only.banner()  # read-only mode: every page says what is off and why
