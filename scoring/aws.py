@@ -63,8 +63,9 @@ def live_client(service: str, region: str | None, profile: str | None = None,
     return CheckedClient(client, client.meta.endpoint_url)
 
 
-def add_call_budget(client: Any, budget: float = CALL_BUDGET) -> None:
-    """Stop retrying once another attempt could end past `budget` seconds from the call's start."""
+def add_call_budget(client: Any, budget: float | None = None) -> None:
+    """Stop retrying once another attempt could end past `budget` seconds (None: CALL_BUDGET,
+    read at each call, as the timeouts are) from the call's start."""
     events = client.meta.events
     endpoint = client.meta.endpoint_url
 
@@ -79,10 +80,11 @@ def add_call_budget(client: Any, budget: float = CALL_BUDGET) -> None:
             return None  # success, or a 4xx that is the answer: nothing to decide here
         started = request_dict.get("context", {}).get(_STARTED, time.monotonic())
         elapsed = time.monotonic() - started
-        if elapsed + CONNECT_TIMEOUT + READ_TIMEOUT > budget:
+        limit = CALL_BUDGET if budget is None else budget
+        if elapsed + CONNECT_TIMEOUT + READ_TIMEOUT > limit:
             last = (f"{type(caught_exception).__name__}: {caught_exception}" if caught_exception
                     else f"HTTP {status}")
-            raise CallBudgetExceeded(endpoint=endpoint, operation=operation.name, budget=budget,
+            raise CallBudgetExceeded(endpoint=endpoint, operation=operation.name, budget=limit,
                                      attempts=attempts, last=last)
         return None
 

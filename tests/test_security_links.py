@@ -190,8 +190,18 @@ def test_runtime_answers_are_checked_too(credentials: None) -> None:
 
 # -- finding 11: one call, one time budget ----------------------------------------------------
 @pytest.fixture
-def hung() -> Iterator[str]:
-    """Accepts connections and never answers."""
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The defaults' arithmetic at a fraction of the wait: 1 + 2 s per attempt and 3.5 s in all
+    (3 + 5 and 12 s), so a hung endpoint gets one attempt, not a second. aws reads all three at
+    each call."""
+    monkeypatch.setattr(aws, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(aws, "READ_TIMEOUT", 2)
+    monkeypatch.setattr(aws, "CALL_BUDGET", 3.5)
+
+
+@pytest.fixture
+def hung_listener() -> Iterator[tuple[str, list[socket.socket]]]:
+    """Accepts connections and never answers; the URL and the connections it accepted."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
@@ -208,7 +218,7 @@ def hung() -> Iterator[str]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
     stop.set()
     thread.join(timeout=2)
     for sock in held:
@@ -216,18 +226,26 @@ def hung() -> Iterator[str]:
     listener.close()
 
 
-def test_a_hung_endpoint_fails_one_call_within_the_budget_naming_it(credentials: None, hung: str) -> None:
+@pytest.fixture
+def hung(hung_listener: tuple[str, list[socket.socket]]) -> str:
+    """The URL of an endpoint that accepts connections and never answers."""
+    return hung_listener[0]
+
+
+def test_a_hung_endpoint_fails_one_call_within_the_budget_naming_it(
+        credentials: None, short_timeouts: None, hung: str) -> None:
     client = aws.live_client("personalize", "us-east-1", endpoint_url=hung)
     started = time.monotonic()
     with pytest.raises(Exception) as caught:
         client.list_campaigns()
     took = time.monotonic() - started
-    assert took <= aws.CALL_BUDGET + 1.5  # was about 44 s: 4 attempts x 10 s
+    assert took <= aws.CALL_BUDGET + 1.5  # without the budget: 3 attempts x the read timeout
     problem = errors.explain(caught.value)
     assert problem.code == "Timeout" and hung in problem.message
 
 
-def test_retries_stop_when_the_next_could_not_finish_in_budget(credentials: None) -> None:
+def test_retries_stop_when_the_next_could_not_finish_in_budget(credentials: None,
+                                                              short_timeouts: None) -> None:
     fake = FakePersonalize({}, delay=0.0)
     calls = []
 
@@ -235,7 +253,7 @@ def test_retries_stop_when_the_next_could_not_finish_in_budget(credentials: None
         def do_POST(self) -> None:  # noqa: N802
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             calls.append(time.monotonic())
-            time.sleep(2.5)
+            time.sleep(0.4)  # one retry fits in the budget (0.4 + 1 + 2 s), a second does not
             self.send_response(503)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -262,8 +280,10 @@ def test_retries_stop_when_the_next_could_not_finish_in_budget(credentials: None
         server.server_close()
 
 
-def test_a_hung_endpoint_is_not_called_again_on_every_rerun(credentials: None, hung: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hung_endpoint_is_not_called_again_on_every_rerun(
+        credentials: None, short_timeouts: None, hung_listener: tuple[str, list[socket.socket]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hung, connections = hung_listener
     made: list[str] = []
     real = aws.live_client
 
@@ -273,16 +293,15 @@ def test_a_hung_endpoint_is_not_called_again_on_every_rerun(credentials: None, h
         return real(service, region, profile, endpoint_url)
 
     monkeypatch.setattr(aws, "live_client", counting)
-    monkeypatch.setattr(aws, "CALL_BUDGET", 4.0)
     at = new_app()
     at.query_params.update({"source": "aws"})
     at.default_timeout = 60
     at.run()
     at.text_input(key="aws_endpoint").input(hung).run()
     assert any("Timeout" in e and hung in e for e in errors_of(at))
-    calls_so_far = len(made)
-    started = time.monotonic()
+    clients_so_far, calls_so_far = len(made), len(connections)
+    assert calls_so_far >= 1
     at.run()  # a rerun within the retry window: no new call, no wait
-    assert time.monotonic() - started < 4
-    assert len(made) == calls_so_far
+    assert len(made) == clients_so_far
+    assert len(connections) == calls_so_far
     assert at.button(key="sidebar_retry")

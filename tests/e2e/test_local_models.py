@@ -19,6 +19,23 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+def upload(page: Page, key: str, file: Path) -> None:
+    """Give the uploader `key` a file and wait until it lists the file. The rerun of an earlier
+    upload may redraw the uploader under its input just as the file is set (seen on a loaded
+    machine: the file never reached the page), so set it again then, up to three times."""
+    uploader = page.locator(f".st-key-{key}")
+    for attempt in range(3):
+        wait_for_run(page)
+        uploader.locator("input[type=file]").set_input_files(str(file))
+        try:
+            expect(uploader.get_by_text(file.name, exact=True)).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    wait_for_run(page)  # else the next upload can land in this one's rerun and be lost
+
+
 @pytest.fixture
 def group_name() -> Iterator[str]:
     """A unique group name; the group is deleted afterwards whatever happens."""
@@ -36,11 +53,8 @@ def test_upload_train_and_open_the_new_campaign(browser_page: Any, app_url: str,
     wait_for_run(page)
     expect(page.get_by_role("heading", name="Local models")).to_be_visible()
 
-    page.locator(".st-key-lm_interactions input[type=file]").set_input_files(
-        str(folder / paths.INTERACTIONS_FILE))
-    wait_for_run(page)  # else the second upload can land in the first one's rerun and be lost
-    page.locator(".st-key-lm_items input[type=file]").set_input_files(str(folder / paths.ITEMS_FILE))
-    wait_for_run(page)
+    upload(page, "lm_interactions", folder / paths.INTERACTIONS_FILE)
+    upload(page, "lm_items", folder / paths.ITEMS_FILE)
     fill(page, "lm_name", group_name)
     fill(page, "lm_epochs", "1")
     page.get_by_role("button", name="Validate and train").click()
@@ -69,8 +83,7 @@ def test_the_airline_sample_uploads_as_published_and_says_what_it_did(browser_pa
     wait_for_run(page)
     for key, name in (("lm_interactions", paths.INTERACTIONS_FILE), ("lm_items", paths.ITEMS_FILE),
                       ("lm_users", paths.USERS_FILE)):
-        page.locator(f".st-key-{key} input[type=file]").set_input_files(str(airline / name))
-        wait_for_run(page)
+        upload(page, key, airline / name)
     fill(page, "lm_name", group_name)
     fill(page, "lm_epochs", "1")
     page.get_by_role("button", name="Validate and train").click()
