@@ -34,7 +34,8 @@ from tests.support.browser import (  # noqa: E402
 )
 
 LINK = "/?source=local&group=demo&user=1&ctx=DEVICE%3Dmobile+phone&n=25"
-FIRST_ROW = ".st-key-results [data-testid='stDataFrame'] table tbody tr"
+RESULTS_TABLE = ".st-key-results [data-testid='stDataFrame']"
+FIRST_ROW = RESULTS_TABLE + " table tbody tr"
 BARE_APP = '''
 import numpy as np
 import pandas as pd
@@ -62,12 +63,12 @@ const seen = () => {
     if (document.querySelector(sel) && !(name in window.__marks)) {
       window.__marks[name] = performance.timeOrigin + performance.now();
       window.__marks[name + "_top"] = top(sel);
-      if (name === "row") window.__marks.table_top = top(".st-key-results [data-testid='stDataFrame']");
+      if (name === "row") window.__marks.table_top = top("%s");
     }
   }
 };
 new MutationObserver(seen).observe(document, {subtree: true, childList: true});
-""" % FIRST_ROW.replace('"', '\\"')
+""" % (FIRST_ROW.replace('"', '\\"'), RESULTS_TABLE.replace('"', '\\"'))
 
 
 def cold_start(browser: Any, script: str | Path, link: str, shots: Path | None, name: str,
@@ -97,8 +98,8 @@ def cold_start(browser: Any, script: str | Path, link: str, shots: Path | None, 
             out["chart"] = marks["chart"] / 1000 - start
             # Layout shift: the results table between its first row and the settled page, and the
             # first chart against the placeholder that held its place.
-            table_now = page.evaluate("document.querySelector(\".st-key-results [data-testid='stDataFrame']\")"
-                                      ".getBoundingClientRect().top + window.scrollY")
+            table_now = page.evaluate("(sel) => document.querySelector(sel).getBoundingClientRect().top"
+                                      " + window.scrollY", RESULTS_TABLE)
             chart_now = page.evaluate("document.querySelector(\"[data-testid='stPlotlyChart']\")"
                                       ".getBoundingClientRect().top + window.scrollY")
             out["jump"] = abs(table_now - marks["table_top"])
@@ -205,8 +206,9 @@ def main() -> None:
     print(f"  console / floor, same round: {spread(ratios, 'x')}   target <= 1.3x -> "
           f"{'within' if statistics.median(ratios) <= 1.3 else 'OVER'}")
     print(f"  warm rerun (another user) to the updated table: {spread(col(console, 'rerun'))}")
-    print(f"  page switch (back from Campaign details) to the table: {spread(col(console, 'switch'))}"
-          f"   target <= 1 s -> {'within' if max(statistics.median(col(console, k)) for k in ('rerun', 'switch')) <= 1 else 'OVER'}")
+    print(f"  page switch (back from Campaign details) to the table: {spread(col(console, 'switch'))}")
+    slowest = max(statistics.median(col(console, k)) for k in ("rerun", "switch"))
+    print(f"  target: rerun and page switch each <= 1 s -> {'within' if slowest <= 1 else 'OVER'}")
 
 
 if __name__ == "__main__":

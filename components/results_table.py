@@ -11,7 +11,7 @@ from components import result_cards
 from components.runner import Result
 from components.safe_text import md
 from components import sources
-from scoring import exploration, movement, results
+from scoring import exploration, movement, requests, results
 
 _ROW_HEIGHT = 35
 _MAX_HEIGHT_ROWS = 30
@@ -64,15 +64,15 @@ def _height(rows: int) -> int:
     return _ROW_HEIGHT * (min(rows, _MAX_HEIGHT_ROWS) + 1) + 3
 
 
-def skeleton(rows: int) -> None:
-    """An empty frame of the table, drawn at the top of a cold page that answers a linked request
-    (it is replaced by the answer in the same run). The browser loads the grid's code, a bundle
+def skeleton(rows: int | None) -> None:
+    """An empty frame of the table (`rows` high; None: the default numResults), drawn at the top
+    of a cold page that answers a linked request (it is replaced by the answer in the same run). The browser loads the grid's code, a bundle
     it fetches with the first table of a page, while the script still works, not after the answer
     has arrived: the first row comes about 0.1x of Streamlit's own first table sooner."""
     st.subheader("Answering the linked request…")
     st.dataframe(pd.DataFrame({"Rank": pd.Series(dtype="int64"), "Item ID": pd.Series(dtype=str),
                                "Score": pd.Series(dtype="float64")}),
-                 hide_index=True, height=_height(rows))
+                 hide_index=True, height=_height(rows or requests.DEFAULT_NUM_RESULTS))
 
 
 def render(result: Result, moves: list[movement.Move] | None = None, items: pd.DataFrame | None = None) -> None:

@@ -39,12 +39,8 @@ def pending_request(campaign_arn: str | None) -> shareable.SharedState | None:
 
 def take_pending_request(campaign_arn: str | None) -> shareable.SharedState | None:
     """The linked request, once, if it is for this campaign (None when there is none)."""
-    state = st.session_state.get(_PENDING)
-    if state is None:
-        return None
-    del st.session_state[_PENDING]
-    if state.campaign and state.campaign != campaign_arn:
-        return None
+    state = pending_request(campaign_arn)
+    st.session_state.pop(_PENDING, None)  # a link for another campaign is dropped too
     return state
 
 

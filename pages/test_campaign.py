@@ -23,7 +23,7 @@ with results_col:
     linked = share.pending_request(details.arn)
     if linked is not None:
         with skeleton_slot.container(key="results_skeleton"):
-            results_table.skeleton(linked.num_results or 25)
+            results_table.skeleton(linked.num_results)
 with form_col:
     live_data.render(selection, group_arn)
     if details.form.shows_user:

@@ -225,7 +225,8 @@ def _candidates(logits: np.ndarray, part_peaks: np.ndarray, k: int) -> np.ndarra
         tail = np.flatnonzero(logits[whole * SCAN_PART:] >= bound) + whole * SCAN_PART
         rows = np.concatenate([rows, tail])
     if rows.size > 4 * k:  # many ties at the bound: keep the rows at or above the k-th value
-        rows = rows[logits[rows] >= _kth_largest(logits[rows], k)]
+        values = logits[rows]
+        rows = rows[values >= _kth_largest(values, k)]
     return rows
 
 
