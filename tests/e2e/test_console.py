@@ -19,9 +19,12 @@ RANKING_CAMPAIGN = "demo-personalized-ranking"
 
 
 def wait_for_run(page: Page) -> None:
-    """As Streamlit's own e2e suite: connected, script not running, no skeletons left."""
+    """As Streamlit's own e2e suite: connected, script not running, no skeletons left; and the
+    runs the page asks for by itself after a new answer (the charts in their placeholders' place)
+    are done too, so the test's next click does not race them."""
     page.wait_for_timeout(200)  # let a just-triggered rerun flip the state to running first
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for()
+    expect(page.locator(".st-key-chart_placeholder")).to_have_count(0, timeout=30_000)
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
     # Charts and buttons are lazy-loaded components: their skeletons go once their code is in.
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
