@@ -89,9 +89,15 @@ def _closed(sock: socket.socket, within: float = 5.0) -> bool:
 # -- finding 8: connection cap and bounded header buffering -----------------------------------
 def test_connections_beyond_the_cap_get_a_clear_503(endpoint: tuple[server.LocalEndpointServer, tuple[str, int]]) -> None:
     srv, address = endpoint
+    idle = threading.active_count()
     stalled = [_connect(address) for _ in range(srv.max_connections)]
     try:
-        time.sleep(0.3)  # let the server accept them all
+        # Let the server accept them all, each on its thread (a fixed wait was too short under load:
+        # threads still starting were counted as threads of refused connections).
+        deadline = time.monotonic() + 10
+        while (len(srv.connections) < srv.max_connections
+               or threading.active_count() < idle + srv.max_connections) and time.monotonic() < deadline:
+            time.sleep(0.02)
         before = threading.active_count()
         extra = [_connect(address) for _ in range(20)]  # bounded: 20 over the cap
         replies = []
