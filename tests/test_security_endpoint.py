@@ -95,8 +95,9 @@ def test_connections_beyond_the_cap_get_a_clear_503(endpoint: tuple[server.Local
         # Let the server accept them all, each on its thread (a fixed wait was too short under load:
         # threads still starting were counted as threads of refused connections).
         deadline = time.monotonic() + 10
-        while (len(srv.connections) < srv.max_connections
-               or threading.active_count() < idle + srv.max_connections) and time.monotonic() < deadline:
+        full = srv.max_connections
+        while time.monotonic() < deadline and (
+                len(srv.connections) < full or threading.active_count() < idle + full):
             time.sleep(0.02)
         before = threading.active_count()
         extra = [_connect(address) for _ in range(20)]  # bounded: 20 over the cap
