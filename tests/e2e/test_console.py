@@ -24,8 +24,11 @@ def wait_for_run(page: Page) -> None:
     are done too, so the test's next click does not race them."""
     page.wait_for_timeout(200)  # let a just-triggered rerun flip the state to running first
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for()
+    not_running = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    not_running.wait_for()
+    # A run that drew a new answer left the charts' placeholders: the page's next run replaces them.
     expect(page.locator(".st-key-chart_placeholder")).to_have_count(0, timeout=30_000)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+    not_running.wait_for()
     # Charts and buttons are lazy-loaded components: their skeletons go once their code is in.
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
 
