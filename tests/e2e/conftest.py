@@ -80,15 +80,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture
-def browser_page(chromium: object, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh page (own session) on the app; a screenshot lands in test-artifacts/ on failure."""
+@pytest.fixture(scope="session")
+def browser_context(chromium: object) -> Iterator[object]:
+    """One browser context per worker: each test's page reuses the app's code that the browser
+    has already fetched and compiled (a cold page of the console costs Chromium about 8 s of CPU,
+    a fifth of it less on the context's second page). Each page still opens its own Streamlit
+    session, so no server-side state is shared."""
     context = chromium.new_context(viewport=VIEWPORT)  # type: ignore[attr-defined]
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def browser_page(browser_context: object, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh page (own session) on the app; a screenshot lands in test-artifacts/ on failure."""
+    page = browser_context.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-    context.close()
+    page.close()
