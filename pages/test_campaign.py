@@ -48,7 +48,7 @@ with results_col:
                                  user_data.items(selection.config, group_arn))
         if not answer_first:
             record_events.render(selection, details, result)
-    elif request is None:
+    elif request is None and not runner.failed(selection):
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
 if not answer_first:
     with form_col:

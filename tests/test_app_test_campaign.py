@@ -256,6 +256,26 @@ def test_live_runtime_error_is_explained(live_aws: LiveAws) -> None:
     assert not at.dataframe
 
 
+def test_a_failed_request_keeps_its_error_until_the_next_request(live_aws: LiveAws) -> None:
+    """A rerun the page asks for by itself (the charts of the answer before) or a download click
+    must not wipe the error; the next request that succeeds does."""
+    live_aws.queue_campaign(paged=False)
+    live_aws.runtime_stub.add_client_error(
+        "get_recommendations", service_error_code="ThrottlingException",
+        service_message="Rate exceeded", http_status_code=400)
+    at = _live(new_app().run())
+    at.text_input(key="user_id").input("u-1")
+    submit(at)
+    at.run()  # no click: a rerun of the page's own
+    assert not at.exception and len(at.error) == 1 and "ThrottlingException" in at.error[0].value
+    assert not at.dataframe and not any("Fill in the form" in i.value for i in at.info)
+    answer = {"itemList": [{"itemId": "i-1", "score": 0.4}], "recommendationId": "RID-1"}
+    live_aws.runtime_stub.add_response("get_recommendations", answer)
+    submit(at)
+    assert not at.exception and not at.error
+    assert table_of(at)["Item ID"].tolist() == ["i-1"]
+
+
 @pytest.mark.parametrize("exc, words", [
     (NoCredentialsError(), ["NoCredentials", "aws configure"]),
     (EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
