@@ -66,9 +66,10 @@ def _height(rows: int) -> int:
 
 def skeleton(rows: int | None) -> None:
     """An empty frame of the table (`rows` high; None: the default numResults), drawn at the top
-    of a cold page that answers a linked request (it is replaced by the answer in the same run). The browser loads the grid's code, a bundle
-    it fetches with the first table of a page, while the script still works, not after the answer
-    has arrived: the first row comes about 0.1x of Streamlit's own first table sooner."""
+    of a cold page that answers a linked request (it is replaced by the answer in the same run).
+    The browser loads the grid's code, a bundle it fetches with the first table of a page, while
+    the script still works, not after the answer has arrived: the first row comes about 0.1x of
+    Streamlit's own first table sooner."""
     st.subheader("Answering the linked request…")
     st.dataframe(pd.DataFrame({"Rank": pd.Series(dtype="int64"), "Item ID": pd.Series(dtype=str),
                                "Score": pd.Series(dtype="float64")}),

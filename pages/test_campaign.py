@@ -52,13 +52,14 @@ with results_col:
         st.info(f"Fill in the form and press **{details.form.button}**.", icon=":material/arrow_back:")
 if not answer_first:
     with form_col:
-        recent_interactions.render(selection.config, result, record_events.recorded(selection, result),
-                                   group_arn)
+        recent_interactions.render(selection.config, result,
+                                   record_events.recorded(selection, result), group_arn)
 
 if result is not None:
     # Below the table: charts, raw exchange, code; drawn once the browser has painted the table.
-    deferred.after_paint(("details", id(result)), lambda: result_details.below_table(result, selection),
-                         lambda: result_details.chart_placeholders(result), wait_for=".st-key-results",
-                         last=".st-key-download_csv")
+    deferred.after_paint(("details", id(result)),
+                         lambda: result_details.below_table(result, selection),
+                         lambda: result_details.chart_placeholders(result),
+                         wait_for=".st-key-results", last=".st-key-download_csv")
 
 share.sync(selection.shared, result.params if result is not None else None)

@@ -92,7 +92,8 @@ def browser_context(chromium: object) -> Iterator[object]:
 
 
 @pytest.fixture
-def browser_page(browser_context: object, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+def browser_page(browser_context: object, app_url: str,
+                 request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh page (own session) on the app; a screenshot lands in test-artifacts/ on failure."""
     page = browser_context.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)

@@ -158,7 +158,7 @@ def test_a_linked_request_draws_the_rest_after_the_table(browser_page: Any, app_
     page.goto(f"{app_url}/?source=local&group=demo&user=3&n=25")
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2, timeout=60_000)
     seen = page.evaluate("window.__seen")
-    assert "placeholder" in seen, f"the charts were drawn at once, without placeholders first: {seen}"
+    assert "placeholder" in seen, f"the charts were drawn at once, no placeholders first: {seen}"
     assert seen["row"] < min(seen["record"], seen["recent"]), seen
     assert seen["record"] < seen["chart"], seen
     expect(page.locator(".st-key-chart_placeholder")).to_have_count(0)
